@@ -1,0 +1,139 @@
+"""Load a ``metadata.yaml`` into :class:`ConnectorMetadata`, with every problem located.
+
+    loaded = load_metadata(Path("airbyte-integrations/connectors/source-x/metadata.yaml"))
+    loaded.metadata.data.dockerImageTag
+    loaded.warnings      # unknown fields, kept but reported
+
+Raises :class:`InvalidMetadata` listing every error (file, line, field, message), never a
+pydantic or YAML traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from connector_build.metadata import ConnectorMetadata
+from connector_build.metadata_rules import RELEASE_RULES, RULES, RuleContext
+from connector_build.problems import InvalidMetadata, Problem, Severity, dotted
+from connector_build.yaml_source import YamlDocument, YamlSourceError, load_yaml_document
+
+
+@dataclass
+class LoadedMetadata:
+    path: Path
+    metadata: ConnectorMetadata
+    document: YamlDocument
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def load_metadata(
+    path: Path,
+    *,
+    display_path: Path | None = None,
+    folder_name: str | None = None,
+    strict: bool = False,
+) -> LoadedMetadata:
+    """Parse, validate and check the rules.
+
+    ``display_path`` is how the file is named in messages (relative to the repo root).
+    ``folder_name``, when given, must be the end of ``dockerRepository``.
+    ``strict`` turns unknown fields into errors, as Airbyte's own validator does.
+    """
+    shown = display_path or path
+    try:
+        document = load_yaml_document(path)
+    except YamlSourceError as exc:
+        raise InvalidMetadata([Problem(shown, exc.line, "", exc.message)]) from None
+    except OSError as exc:
+        raise InvalidMetadata([Problem(shown, None, "", f"cannot read file: {exc.strerror}")]) from None
+    return validate_document(document, shown, path=path, folder_name=folder_name, strict=strict)
+
+
+def validate_document(
+    document: YamlDocument,
+    shown: Path,
+    *,
+    path: Path | None = None,
+    folder_name: str | None = None,
+    strict: bool = False,
+) -> LoadedMetadata:
+    if not isinstance(document.data, dict):
+        kind = "empty" if document.data is None else f"a {type(document.data).__name__}"
+        raise InvalidMetadata([Problem(shown, 1, "", f"expected a mapping with 'metadataSpecVersion' and 'data', found {kind}")])
+    try:
+        metadata = ConnectorMetadata.model_validate(document.data)
+    except ValidationError as exc:
+        raise InvalidMetadata(_schema_problems(exc, document, shown)) from None
+
+    unknown = [
+        Problem(shown, document.line_of(loc), dotted(loc), "unknown field (kept, but not part of the format)",
+                Severity.ERROR if strict else Severity.WARNING)
+        for loc in _unknown_fields(metadata, ())
+    ]
+    context = RuleContext(folder_name=folder_name)
+    release_severity = Severity.ERROR if strict else Severity.WARNING
+    findings = [(Severity.ERROR, found) for rule in RULES for found in rule(metadata.data, context)]
+    findings += [(release_severity, found) for rule in RELEASE_RULES for found in rule(metadata.data, context)]
+    problems = unknown + [Problem(shown, document.line_of(loc), dotted(loc), message, severity)
+                          for severity, (loc, message) in findings]
+    errors = sorted((p for p in problems if p.severity is Severity.ERROR), key=lambda p: p.line or 0)
+    if errors:
+        raise InvalidMetadata(errors)
+    warnings = [p for p in problems if p.severity is Severity.WARNING]
+    return LoadedMetadata(path=path or shown, metadata=metadata, document=document, warnings=warnings)
+
+
+def _schema_problems(exc: ValidationError, document: YamlDocument, shown: Path) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(part for part in error["loc"] if not _is_union_branch(part))
+        message = _readable(error)
+        problems.append(Problem(shown, document.line_of(loc), dotted(loc), message))
+    # A union error repeats once per branch; keep the first per field.
+    unique: dict[str, Problem] = {}
+    for problem in problems:
+        unique.setdefault(problem.field, problem)
+    return sorted(unique.values(), key=lambda p: p.line or 0)
+
+
+def _is_union_branch(part: Any) -> bool:
+    # pydantic adds the branch's type name to loc for unions: ("data", "tags", "list[str]")
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "bool", "date", "float"})
+
+
+def _readable(error: Any) -> str:
+    kind, value = error["type"], error.get("input")
+    if kind == "missing":
+        return "required field is missing"
+    if kind in {"enum", "literal_error"}:
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"'{value}' is not one of {expected}"
+    if kind.startswith("date"):
+        return f"'{value}' is not a date (YYYY-MM-DD)"
+    if kind in {"model_type", "dict_type"}:
+        return f"expected a mapping, found {type(value).__name__}"
+    if kind == "list_type":
+        return f"expected a list, found {type(value).__name__}"
+    text = error["msg"].removeprefix("Value error, ")
+    if kind == "value_error" or isinstance(value, (dict, list)):
+        return text
+    return f"{text} (found {value!r})"
+
+
+def _unknown_fields(model: BaseModel, loc: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    found: list[tuple[str | int, ...]] = [(*loc, key) for key in (model.model_extra or {})]
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            found.extend(_unknown_fields(value, (*loc, name)))
+        elif isinstance(value, list):
+            found.extend(u for i, item in enumerate(value) if isinstance(item, BaseModel)
+                         for u in _unknown_fields(item, (*loc, name, i)))
+        elif isinstance(value, dict):
+            found.extend(u for key, item in value.items() if isinstance(item, BaseModel)
+                         for u in _unknown_fields(item, (*loc, name, key)))
+    return found

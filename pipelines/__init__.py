@@ -1,0 +1,1 @@
+"""Running the work: engines, steps, pipelines, the runner, reports and the CLI."""

@@ -1,0 +1,124 @@
+"""``list`` and ``validate``: look at the monorepo without building anything."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+
+import typer
+from rich.table import Table
+
+from connector_build.connector import Connector
+from connector_build.metadata_loader import load_metadata
+from connector_build.problems import InvalidMetadata, Problem
+from connector_build.selection import check_names
+from pipelines.cli.console import console, error_console
+from pipelines.cli.options import (
+    BaseRefOption,
+    LanguageOption,
+    ModifiedOption,
+    Names,
+    SupportLevelOption,
+    TypeOption,
+    build_selection,
+    select_connectors,
+)
+
+
+class ListFormat(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+    GITHUB_MATRIX = "github-matrix"
+
+
+def list_connectors(
+    ctx: typer.Context,
+    names: Names = None,
+    connector_type: TypeOption = None,
+    language: LanguageOption = None,
+    support_level: SupportLevelOption = None,
+    modified: ModifiedOption = False,
+    base_ref: BaseRefOption = "origin/main",
+    output_format: ListFormat = typer.Option(ListFormat.TABLE, "--format", help="table, json, or github-matrix."),
+) -> None:
+    """List the selected connectors with their type, language and version."""
+    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
+    _, found, connectors = select_connectors(ctx, selection)
+    if output_format is ListFormat.JSON:
+        print(json.dumps([describe(c) for c in connectors], indent=2))
+    elif output_format is ListFormat.GITHUB_MATRIX:
+        # One job per connector: `strategy: matrix: ${{ fromJSON(needs.list.outputs.matrix) }}`
+        include = [{"connector": c.name, "type": c.connector_type.value, "language": c.language.value}
+                   for c in connectors]
+        print(json.dumps({"include": include}, separators=(",", ":")))
+    else:
+        table = Table(title=f"{len(connectors)} connectors", title_justify="left")
+        for column in ("name", "type", "language", "version", "support", "path"):
+            table.add_column(column)
+        for c in connectors:
+            table.add_row(c.name, c.connector_type.value, c.language.value, c.version, c.support_level,
+                          str(c.relative_path))
+        console.print(table)
+    if found.invalid and not names:
+        error_console.print(f"[yellow]{len(found.invalid)} connector(s) with invalid metadata left out; "
+                            "run `connector-pipelines validate` to see why[/]")
+
+
+def describe(connector: Connector) -> dict[str, object]:
+    return {
+        "name": connector.name,
+        "type": connector.connector_type.value,
+        "language": connector.language.value,
+        "dockerRepository": connector.docker_repository,
+        "dockerImageTag": connector.version,
+        "supportLevel": connector.support_level,
+        "path": str(connector.relative_path),
+    }
+
+
+def validate(
+    ctx: typer.Context,
+    names: Names = None,
+    connector_type: TypeOption = None,
+    language: LanguageOption = None,
+    support_level: SupportLevelOption = None,
+    modified: ModifiedOption = False,
+    base_ref: BaseRefOption = "origin/main",
+    strict: bool = typer.Option(
+        False, "--strict", help="Apply Airbyte's current release rules too, and reject unknown fields."
+    ),
+) -> None:
+    """Validate metadata.yaml files: one line per problem (file:line: field: message)."""
+    selection = build_selection(None, connector_type, language, support_level, modified, base_ref)
+    _, found, connectors = select_connectors(ctx, selection)
+    wanted = set(names or ())
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for name, problems in sorted(found.invalid.items()):
+        if not wanted or name in wanted:
+            errors.extend(problems)
+    checked = [c for c in connectors if not wanted or c.name in wanted]
+    check_names(sorted(wanted), found)
+    for connector in checked:
+        if strict:
+            try:
+                loaded = load_metadata(connector.metadata_path, display_path=connector.relative_path / "metadata.yaml",
+                                       folder_name=connector.name, strict=True)
+                warnings.extend(loaded.warnings)
+            except InvalidMetadata as exc:
+                errors.extend(exc.problems)
+        else:
+            warnings.extend(connector.warnings)
+        mismatch = connector.language_mismatch()
+        if mismatch:
+            warnings.append(Problem(connector.relative_path / "metadata.yaml", None, "data.tags", mismatch))
+    for problem in warnings:
+        error_console.print(f"[yellow]warning[/] {problem}", highlight=False, soft_wrap=True)
+    for problem in errors:
+        error_console.print(f"[red]error[/] {problem}", highlight=False, soft_wrap=True)
+    total = len(checked) + len([n for n in found.invalid if not wanted or n in wanted])
+    failed = len({p.file for p in errors})
+    summary = f"{total} connector(s) checked: {total - failed} valid, {failed} invalid, {len(warnings)} warning(s)"
+    console.print(f"[{'red' if failed else 'green'}]{summary}[/]", highlight=False)
+    if failed:
+        raise typer.Exit(1)

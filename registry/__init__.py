@@ -1,0 +1,1 @@
+"""The publishing side: OCI registry client, metadata store, registry JSON and its server."""
