@@ -74,7 +74,7 @@ class Monorepo:
         found = Discovery()
         # Reading 700 small files is I/O and C-parser bound: a few threads roughly halve it.
         with ThreadPoolExecutor(max_workers=4) as pool:
-            for folder, result in zip(folders, pool.map(self._load, folders)):
+            for folder, result in zip(folders, pool.map(self._load, folders), strict=True):
                 if isinstance(result, Connector):
                     found.connectors[folder.name] = result
                 else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from connector_build.connector import Connector

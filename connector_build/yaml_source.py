@@ -25,8 +25,21 @@ MAX_YAML_NODES = 200_000
 
 PathKey = tuple[str | int, ...]
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML was built with it: the same rules, several times faster."""
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader when PyYAML has it (same rules, faster), with lenient timestamps."""
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+    # ``upgradeDeadline: 2024-13-45`` looks like a date to YAML but is none: keep the text,
+    # so validation reports the field and its line instead of the parser crashing.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return node.value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 class YamlSourceError(ValueError):

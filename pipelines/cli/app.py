@@ -13,9 +13,10 @@ from pathlib import Path
 import typer
 
 from connector_build.problems import InvalidMetadata, UserError
-from pipelines.cli import inspect_commands
+from pipelines.cli import build_command, inspect_commands
 from pipelines.cli.console import error_console
 from pipelines.cli.options import EngineName, GlobalOptions
+from pipelines.engines.base import EngineUnavailable
 
 app = typer.Typer(
     name="connector-pipelines",
@@ -61,6 +62,7 @@ def global_options(
 
 app.command("list")(inspect_commands.list_connectors)
 app.command("validate")(inspect_commands.validate)
+app.command("build")(build_command.build)
 
 
 def main() -> None:
@@ -68,6 +70,9 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
+        error_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except EngineUnavailable as exc:
         error_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except InvalidMetadata as exc:
@@ -79,5 +84,5 @@ def main() -> None:
         sys.exit(130)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m pipelines.cli.app
     main()

@@ -1,0 +1,145 @@
+"""ContainerPlan: a backend-neutral description of how to make one connector image.
+
+Recipes produce plans; engines (Docker, Dagger) execute them. A plan is a list of stages, the
+last one being the image. Earlier stages hold work whose files are copied into the image but
+whose other contents are not: that is where dependency installs that need the CA bundle run,
+so the bundle never reaches the final image.
+
+    plan = ContainerPlan(
+        platform="linux/amd64",
+        context_dir=Path("airbyte-integrations/connectors/source-x"),
+        stages=[Stage("image", base=ImageBase("docker.io/airbyte/python-connector-base:4.0.2"),
+                      operations=[Workdir("/airbyte/integration_code"), CopyFiles(["."], "."),
+                                  Entrypoint(["python", "main.py"])])],
+    )
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ImageBase:
+    """Start from an image reference (as written in metadata; engines resolve mirrors)."""
+
+    reference: str
+
+
+@dataclass(frozen=True)
+class StageBase:
+    """Start from an earlier stage of the same plan."""
+
+    stage: str
+
+
+@dataclass(frozen=True)
+class DockerfileBase:
+    """Start from the image the connector's own Dockerfile builds (context: the plan's context_dir)."""
+
+    dockerfile: str = "Dockerfile"
+
+
+@dataclass(frozen=True)
+class Workdir:
+    path: str
+
+
+@dataclass(frozen=True)
+class CopyFiles:
+    """Copy paths relative to the plan's context_dir (files or folders) into ``destination``."""
+
+    sources: tuple[str, ...]
+    destination: str
+
+
+@dataclass(frozen=True)
+class CopyFromStage:
+    stage: str
+    source: str
+    destination: str
+
+
+@dataclass(frozen=True)
+class Env:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """Run a command. ``needs_network``: reach package indexes; ``needs_ca``: with the CA bundle.
+
+    ``cache`` names a persistent cache folder (e.g. pip's) an engine may mount at ``cache_path``.
+    """
+
+    argv: tuple[str, ...]
+    needs_network: bool = False
+    needs_ca: bool = False
+    cache: str | None = None
+    cache_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Entrypoint:
+    argv: tuple[str, ...]
+
+
+Operation = Workdir | CopyFiles | CopyFromStage | Env | Run | Label | Entrypoint
+Base = ImageBase | StageBase | DockerfileBase
+
+
+@dataclass
+class Stage:
+    name: str
+    base: Base
+    operations: list[Operation] = field(default_factory=list)
+
+
+@dataclass
+class ContainerPlan:
+    platform: str
+    context_dir: Path
+    stages: list[Stage]
+    excludes: tuple[str, ...] = ()
+    """Glob patterns (relative to context_dir) never sent to the engine: caches, secrets."""
+
+    @property
+    def image_stage(self) -> Stage:
+        return self.stages[-1]
+
+    def base_images(self) -> list[str]:
+        return [s.base.reference for s in self.stages if isinstance(s.base, ImageBase)]
+
+    def labels(self) -> dict[str, str]:
+        return {op.name: op.value for op in self.image_stage.operations if isinstance(op, Label)}
+
+    def validate(self) -> None:
+        """Refuse plans that would leak the CA bundle into the image or name unknown stages."""
+        names = [stage.name for stage in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate stage names in {names}")
+        for index, stage in enumerate(self.stages):
+            earlier = set(names[:index])
+            if isinstance(stage.base, StageBase) and stage.base.stage not in earlier:
+                raise ValueError(f"stage {stage.name} starts from unknown stage {stage.base.stage}")
+            for op in stage.operations:
+                if isinstance(op, CopyFromStage) and op.stage not in earlier:
+                    raise ValueError(f"stage {stage.name} copies from unknown stage {op.stage}")
+                if isinstance(op, Run) and op.needs_ca and stage is self.image_stage:
+                    raise ValueError("a step that needs the CA bundle must run in an earlier stage")
+
+
+PLATFORMS = ("linux/amd64", "linux/arm64")
+
+
+def platform_suffix(platform: str) -> str:
+    """``linux/arm64`` -> ``linux-arm64``: the suffix of per-platform local tags."""
+    return platform.replace("/", "-")

@@ -1,0 +1,162 @@
+"""Recipes: one function per connector language that turns a connector into a ContainerPlan.
+
+The plan's order is what makes rebuilds cheap: dependency installation comes from the build
+files alone (pyproject.toml, requirements.txt) in a stage of its own, and the connector's code
+is copied last, so a code change re-runs only the final copy.
+"""
+
+from __future__ import annotations
+
+import shlex
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from connector_build.connector import Connector, Language
+from connector_build.plan import (
+    ContainerPlan,
+    CopyFiles,
+    CopyFromStage,
+    DockerfileBase,
+    Entrypoint,
+    Env,
+    ImageBase,
+    Label,
+    Run,
+    Stage,
+    Workdir,
+)
+
+CODE_DIR = "/airbyte/integration_code"
+MANIFEST_DIR = f"{CODE_DIR}/source_declarative_manifest"
+DEPS_PREFIX = "/install"
+
+EXCLUDES = (
+    ".git", ".venv", "venv", "**/__pycache__", "**/*.pyc", "secrets", "build", "dist", "*.egg-info",
+    ".pytest_cache", ".mypy_cache", "unit_tests", "integration_tests", "acceptance-test-config.yml",
+)
+"""Never part of an image: local caches, credentials, tests (the test step adds its own)."""
+
+PIP_INSTALL = ("python", "-m", "pip", "install", "--no-warn-script-location", f"--prefix={DEPS_PREFIX}")
+
+
+class RecipeUnsupported(Exception):
+    """This connector cannot be built by this tool (yet); the message says why. A skip, not a failure."""
+
+
+class RecipeError(Exception):
+    """The connector's files are inconsistent (e.g. no baseImage); a build failure with this message."""
+
+
+@dataclass(frozen=True)
+class PythonProject:
+    """What the build files say about installing a Python connector."""
+
+    dependencies: tuple[str, ...]
+    requirements_file: str | None
+    installable: bool
+    console_script: str | None
+    uses_poetry: bool
+
+    @classmethod
+    def read(cls, folder: Path) -> PythonProject:
+        pyproject: dict = {}
+        path = folder / "pyproject.toml"
+        if path.is_file():
+            try:
+                pyproject = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise RecipeError(f"{path.name}: not valid TOML: {exc}") from None
+        project = pyproject.get("project", {})
+        poetry = pyproject.get("tool", {}).get("poetry", {})
+        scripts = project.get("scripts") or poetry.get("scripts") or {}
+        return cls(
+            dependencies=tuple(project.get("dependencies", ())),
+            requirements_file="requirements.txt" if (folder / "requirements.txt").is_file() else None,
+            installable=bool(project or poetry) or (folder / "setup.py").is_file(),
+            console_script=next(iter(scripts), None),
+            uses_poetry=bool(poetry),
+        )
+
+
+def plan_for(connector: Connector, platform: str) -> ContainerPlan:
+    """The plan for ``connector`` on ``platform``; raises RecipeUnsupported or RecipeError."""
+    language = connector.language
+    if language is Language.MANIFEST_ONLY:
+        stages = manifest_only_stages(connector)
+    elif language is Language.PYTHON:
+        stages = python_stages(connector)
+    elif language is Language.DOCKERFILE:
+        stages = [Stage("image", DockerfileBase("Dockerfile"))]
+    elif language is Language.JAVA:
+        raise RecipeUnsupported("java connectors are not supported by this engine yet (add a Dockerfile to build one)")
+    else:
+        raise RecipeUnsupported(f"no recipe for language '{connector.data.language_tag()}'")
+    stages[-1].operations.extend(identity_operations(connector, stages[-1]))
+    plan = ContainerPlan(platform=platform, context_dir=connector.path, stages=stages, excludes=EXCLUDES)
+    plan.validate()
+    return plan
+
+
+def identity_operations(connector: Connector, image: Stage) -> list[Label | Env]:
+    """The labels the platform reads, and AIRBYTE_ENTRYPOINT when the recipe set an entrypoint."""
+    ops: list[Label | Env] = [
+        Label("io.airbyte.name", connector.docker_repository),
+        Label("io.airbyte.version", connector.version),
+    ]
+    entrypoints = [op for op in image.operations if isinstance(op, Entrypoint)]
+    if entrypoints:
+        ops.append(Env("AIRBYTE_ENTRYPOINT", shlex.join(entrypoints[-1].argv)))
+    return ops
+
+
+def require_base_image(connector: Connector) -> str:
+    if not connector.base_image:
+        raise RecipeError(
+            f"{connector.relative_path}/metadata.yaml: data.connectorBuildOptions.baseImage is missing; "
+            f"a {connector.language.value} connector is built on a base image"
+        )
+    return connector.base_image
+
+
+def manifest_only_stages(connector: Connector) -> list[Stage]:
+    base = require_base_image(connector)
+    if not (connector.path / "manifest.yaml").is_file():
+        raise RecipeError(f"{connector.relative_path}: manifest-only connector without manifest.yaml")
+    sources = ["manifest.yaml"] + [f for f in ("components.py",) if (connector.path / f).is_file()]
+    # The declarative-manifest base reads manifest.yaml relative to its working directory.
+    return [Stage("image", ImageBase(base), [
+        Workdir(MANIFEST_DIR),
+        CopyFiles(tuple(sources), MANIFEST_DIR + "/"),
+    ])]
+
+
+def python_stages(connector: Connector) -> list[Stage]:
+    base = require_base_image(connector)
+    project = PythonProject.read(connector.path)
+    has_main = (connector.path / "main.py").is_file()
+    if not has_main and not project.console_script:
+        raise RecipeError(f"{connector.relative_path}: no main.py and no console script in pyproject.toml")
+
+    deps: list[Run | CopyFiles | Workdir] = [Workdir("/build")]
+    pip = dict(needs_network=True, needs_ca=True, cache="pip", cache_path="/root/.cache/pip")
+    if project.requirements_file:
+        deps += [CopyFiles((project.requirements_file,), "/build/"),
+                 Run((*PIP_INSTALL, "-r", project.requirements_file), **pip)]
+    elif project.dependencies and not project.uses_poetry:
+        deps.append(Run((*PIP_INSTALL, *project.dependencies), **pip))
+    if project.uses_poetry or (project.installable and not has_main):
+        # Poetry's constraints need its own resolver, and a console script needs the package
+        # installed: both install from the whole folder, after the requirements above.
+        deps += [CopyFiles((".",), "/build/"), Run((*PIP_INSTALL, "/build"), **pip)]
+
+    image = Stage("image", ImageBase(base))
+    stages = [image]
+    if any(isinstance(op, Run) for op in deps):
+        stages.insert(0, Stage("deps", ImageBase(base), list(deps)))
+        image.operations.append(CopyFromStage("deps", DEPS_PREFIX, "/usr/local"))
+    entrypoint = ("python", f"{CODE_DIR}/main.py") if has_main else (str(project.console_script),)
+    image.operations += [Workdir(CODE_DIR), CopyFiles((".",), CODE_DIR + "/"), Entrypoint(entrypoint)]
+    return stages
+
+

@@ -1,0 +1,107 @@
+"""``connector-pipelines build``: images for the selected connectors, with live progress and reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+import typer
+
+from connector_build.connector import Connector
+from pipelines.build_options import parse_platforms, resolve_build_options
+from pipelines.build_steps import BuildImages, SpecSmoke, host_platform
+from pipelines.cli.console import error_console
+from pipelines.cli.options import (
+    BaseRefOption,
+    GlobalOptions,
+    LanguageOption,
+    ModifiedOption,
+    Names,
+    SupportLevelOption,
+    TypeOption,
+    build_selection,
+    select_connectors,
+)
+from pipelines.cli.run_support import finish_run
+from pipelines.engines import open_engine
+from pipelines.progress import Progress
+from pipelines.runner import run_pipelines
+
+PlatformOption = Annotated[
+    str | None,
+    typer.Option("--platform", help="Comma-separated: linux/amd64,linux/arm64. Default: this machine's."),
+]
+ConcurrencyOption = Annotated[
+    int | None, typer.Option("--concurrency", min=1, help="Connectors at once. Default: CPU count.")
+]
+ReportDirOption = Annotated[
+    Path | None,
+    typer.Option("--report-dir", help="Where reports go. Default: .connector-pipelines/reports/<timestamp>/"),
+]
+CaBundleOption = Annotated[
+    Path | None,
+    typer.Option("--ca-bundle", help="Extra CA bundle for dependency installs (default: $SSL_CERT_FILE or "
+                 "$PIP_CERT). Used during the build only, never left in the image."),
+]
+NetworkOption = Annotated[
+    str, typer.Option("--build-network", help="Network for build steps that install dependencies.")
+]
+MirrorOption = Annotated[
+    list[str] | None,
+    typer.Option("--image-mirror", help="FROM=TO, e.g. docker.io/airbyte=localhost:5000/airbyte. Repeatable; "
+                 "adds to [tool.connector-pipelines.image-mirrors]."),
+]
+
+
+def default_report_dir(repo_root: Path, command: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return repo_root / ".connector-pipelines" / "reports" / f"{stamp}-{command}"
+
+
+def build(
+    ctx: typer.Context,
+    names: Names = None,
+    connector_type: TypeOption = None,
+    language: LanguageOption = None,
+    support_level: SupportLevelOption = None,
+    modified: ModifiedOption = False,
+    base_ref: BaseRefOption = "origin/main",
+    platform: PlatformOption = None,
+    concurrency: ConcurrencyOption = None,
+    report_dir: ReportDirOption = None,
+    ca_bundle: CaBundleOption = None,
+    build_network: NetworkOption = "host",
+    image_mirror: MirrorOption = None,
+    tag: str = typer.Option("dev", "--tag", help="Local image tag."),
+) -> None:
+    """Build connector images (airbyte/<name>:dev) and check each answers `spec`."""
+    options: GlobalOptions = ctx.obj
+    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
+    repo, _, connectors = select_connectors(ctx, selection)
+    if not connectors:
+        error_console.print("[yellow]no connector selected[/]")
+        raise typer.Exit(0)
+    platforms = parse_platforms(platform, host_platform())
+    build_options = resolve_build_options(repo, image_mirrors=image_mirror, ca_bundle=ca_bundle,
+                                          network=build_network)
+    engine = open_engine(options.engine.value)
+    reports_at = report_dir or default_report_dir(repo.root, "build")
+
+    def steps_for(connector: Connector) -> list:
+        return [BuildImages(engine, build_options, platforms, tag=tag), SpecSmoke(engine)]
+
+    async def main() -> None:
+        try:
+            with Progress(error_console, [c.name for c in connectors]) as progress:
+                report = await run_pipelines(
+                    connectors, steps_for, command="build", engine_name=engine.name,
+                    concurrency=concurrency or os.cpu_count() or 2, report_dir=reports_at, progress=progress,
+                )
+        finally:
+            await engine.close()
+        finish_run(report, reports_at, notices=getattr(engine, "notices", []))
+
+    anyio.run(main)

@@ -1,0 +1,315 @@
+"""The Docker engine: executes ContainerPlans through the Docker Engine API (docker-py).
+
+docker-py is synchronous; every call runs in a worker thread so many connectors build at once.
+Containers this engine starts are removed when their run ends, fails or is cancelled.
+
+    engine = DockerEngine.connect()          # raises EngineUnavailable with a how-to-fix line
+    image = await engine.build(plan, tags=["airbyte/source-x:dev"], log=log, options=BuildOptions())
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from connector_build.images import ImageReference, resolve_base_image
+from connector_build.plan import ContainerPlan, Run
+from pipelines.engines.base import (
+    BuildFailed,
+    BuildOptions,
+    BuiltImage,
+    EngineError,
+    EngineUnavailable,
+    PushFailed,
+    RegistryAuth,
+    RunResult,
+)
+from pipelines.engines.dockerfile_render import (
+    CA_BUNDLE_NAME,
+    DOCKERFILE_NAME,
+    build_context,
+    is_own_dockerfile_plan,
+    render_dockerfile,
+)
+from pipelines.logs import StepLog
+
+LOCAL_BASE_REPOSITORY = "connector-pipelines/base"
+"""Where a base image pulled for one platform is tagged, so two platforms never share a tag."""
+
+STDIN_PATH = "/tmp/connector-pipelines-stdin"
+
+
+class DockerEngine:
+    name = "docker"
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+        self._base_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._resolved_bases: dict[tuple[str, str], str] = {}
+        self._notices: set[str] = set()
+        self.notices: list[str] = []
+        """One-time messages for the user (e.g. a mirror replaced a pinned digest)."""
+
+    @classmethod
+    def connect(cls) -> DockerEngine:
+        try:
+            client = docker.from_env(timeout=600)
+            client.ping()
+        except docker.errors.DockerException as exc:
+            raise EngineUnavailable(
+                f"cannot reach the Docker daemon ({_first_line(exc)}); start it with "
+                "`bash scripts/start-docker.sh` or point DOCKER_HOST at one"
+            ) from None
+        return cls(client)
+
+    async def close(self) -> None:
+        await anyio.to_thread.run_sync(self.client.close)
+
+    # -- build ---------------------------------------------------------------------------
+
+    async def build(self, plan: ContainerPlan, *, tags: Sequence[str], log: StepLog,
+                    options: BuildOptions) -> BuiltImage:
+        return await anyio.to_thread.run_sync(self._build_sync, plan, list(tags), log, options,
+                                              abandon_on_cancel=True)
+
+    def _build_sync(self, plan: ContainerPlan, tags: list[str], log: StepLog, options: BuildOptions) -> BuiltImage:
+        if is_own_dockerfile_plan(plan):
+            extra: dict[str, bytes] = {}
+            dockerfile = "Dockerfile"
+            labels = plan.labels()
+        else:
+            bases = {ref: self._ensure_base(ref, plan.platform, options, log) for ref in plan.base_images()}
+            needs_ca = options.ca_bundle is not None and any(
+                isinstance(op, Run) and op.needs_ca for stage in plan.stages for op in stage.operations
+            )
+            text = render_dockerfile(plan, bases, with_ca=needs_ca)
+            extra = {DOCKERFILE_NAME: text.encode()}
+            if needs_ca and options.ca_bundle:
+                extra[CA_BUNDLE_NAME] = options.ca_bundle.read_bytes()
+            dockerfile = DOCKERFILE_NAME
+            labels = None
+        context = build_context(plan, extra)
+        needs_network = any(isinstance(op, Run) and op.needs_network for s in plan.stages for op in s.operations)
+        log.write(f"building {tags[0]} for {plan.platform} ({len(context) // 1024} KiB context)")
+        image_id = None
+        try:
+            stream = self.client.api.build(
+                fileobj=io.BytesIO(context), custom_context=True, dockerfile=dockerfile, tag=tags[0],
+                platform=plan.platform, network_mode=options.network if needs_network else None,
+                labels=labels, rm=True, forcerm=True, decode=True, pull=False,
+            )
+            for chunk in stream:
+                if "stream" in chunk:
+                    log.write(chunk["stream"])
+                if "error" in chunk:
+                    log.write(chunk["error"])
+                    raise BuildFailed(f"build failed: {_first_line(chunk['error'])}", log.tail(15))
+                aux = chunk.get("aux")
+                if isinstance(aux, dict) and "ID" in aux:
+                    image_id = aux["ID"]
+        except docker.errors.APIError as exc:
+            log.write(str(exc))
+            raise BuildFailed(f"build failed: {_api_message(exc)}", log.tail(15)) from None
+        image = self.client.images.get(image_id or tags[0])
+        for extra_tag in tags[1:]:
+            image.tag(extra_tag)
+        architecture = image.attrs.get("Architecture", "")
+        wanted = plan.platform.split("/")[1]
+        if architecture != wanted:
+            raise BuildFailed(f"built image says architecture '{architecture}', expected '{wanted}'", log.tail(5))
+        log.write(f"built {image.id[:19]} as {', '.join(tags)}")
+        return BuiltImage(reference=tags[0], platform=plan.platform, image_id=image.id)
+
+    def _ensure_base(self, reference: str, platform: str, options: BuildOptions, log: StepLog) -> str:
+        """Pull ``reference`` (through a mirror if configured) for ``platform``; return a local tag."""
+        resolved = resolve_base_image(reference, options.image_mirrors)
+        notice = resolved.notice()
+        if notice and notice not in self._notices:
+            self._notices.add(notice)
+            self.notices.append(notice)
+        if notice:
+            log.write(notice)
+        key = (resolved.reference, platform)
+        with self._locks_guard:
+            lock = self._base_locks.setdefault(key, threading.Lock())
+        with lock:  # two connectors on one base pull it once; two platforms never race on a tag
+            if key in self._resolved_bases:
+                return self._resolved_bases[key]
+            local_tag = f"{LOCAL_BASE_REPOSITORY}:{_digest_name(resolved.reference)}-{platform.split('/')[1]}"
+            parsed = ImageReference.parse(resolved.reference)
+            auth = options.auth_for(parsed.registry)
+            try:
+                log.write(f"pulling {resolved.reference} for {platform}")
+                image = self.client.images.pull(resolved.reference, platform=platform,
+                                                auth_config=_auth_config(auth))
+            except docker.errors.APIError as exc:
+                image = self._local_image(resolved.reference, platform)
+                if image is None:
+                    raise BuildFailed(
+                        f"base image {resolved.reference} for {platform} is not available: {_api_message(exc)}"
+                        + ("" if resolved.mirror else " (map its registry to a mirror with --image-mirror)"),
+                        [str(exc)],
+                    ) from None
+                log.write(f"pull failed ({_api_message(exc)}); using the local copy")
+            if image.attrs.get("Architecture") != platform.split("/")[1]:
+                raise BuildFailed(
+                    f"base image {resolved.reference} has architecture {image.attrs.get('Architecture')}, "
+                    f"not {platform}"
+                )
+            image.tag(local_tag)
+            self._resolved_bases[key] = local_tag
+            return local_tag
+
+    def _local_image(self, reference: str, platform: str) -> Any:
+        try:
+            image = self.client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            return None
+        return image if image.attrs.get("Architecture") == platform.split("/")[1] else None
+
+    # -- run -----------------------------------------------------------------------------
+
+    async def run(self, image: str, args: Sequence[str], *, platform: str | None = None,
+                  files: Mapping[str, bytes] | None = None, stdin: bytes | None = None,
+                  env: Mapping[str, str] | None = None, network: str = "none",
+                  timeout_s: float = 600, log: StepLog) -> RunResult:
+        holder: dict[str, Container] = {}
+        try:
+            return await anyio.to_thread.run_sync(
+                self._run_sync, image, list(args), platform, dict(files or {}), stdin, dict(env or {}),
+                network, timeout_s, log, holder, abandon_on_cancel=True,
+            )
+        finally:
+            container = holder.get("container")
+            if container is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(_remove_quietly, container)
+
+    def _run_sync(self, image: str, args: list[str], platform: str | None, files: dict[str, bytes],
+                  stdin: bytes | None, env: dict[str, str], network: str, timeout_s: float,
+                  log: StepLog, holder: dict[str, Container]) -> RunResult:
+        entrypoint = None
+        command: list[str] = args
+        if stdin is not None:
+            files[STDIN_PATH] = stdin
+            original = self.client.images.get(image).attrs["Config"].get("Entrypoint") or []
+            entrypoint = ["/bin/sh", "-c", f'exec "$@" < {STDIN_PATH}', "sh"]
+            command = [*original, *args]
+        log.write(f"$ {' '.join(args)}")
+        container = self.client.containers.create(
+            image, command=command, entrypoint=entrypoint, environment=env, network_mode=network,
+            platform=platform, labels={"io.connector-pipelines.run": "1"},
+        )
+        holder["container"] = container
+        if files:
+            container.put_archive("/", _files_tar(files))
+        container.start()
+        timed_out = False
+        try:
+            status = container.wait(timeout=timeout_s)
+            exit_code = int(status.get("StatusCode", 1))
+        except Exception:  # requests' ReadTimeout: the connector ran past its time limit
+            timed_out, exit_code = True, -1
+            _kill_quietly(container)
+        stdout = container.logs(stdout=True, stderr=False).decode("utf-8", "replace")
+        stderr = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
+        log.write(stderr)
+        log.write(f"exit code {exit_code}" + (" (timed out)" if timed_out else ""))
+        return RunResult(exit_code=exit_code, stdout=stdout, stderr=stderr, timed_out=timed_out)
+
+    # -- push ----------------------------------------------------------------------------
+
+    async def push(self, image: str, reference: str, *, auth: RegistryAuth | None, log: StepLog) -> str:
+        return await anyio.to_thread.run_sync(self._push_sync, image, reference, auth, log)
+
+    def _push_sync(self, image: str, reference: str, auth: RegistryAuth | None, log: StepLog) -> str:
+        repository, _, tag = reference.rpartition(":")
+        self.client.images.get(image).tag(repository, tag)
+        digest = ""
+        try:
+            for chunk in self.client.api.push(repository, tag, auth_config=_auth_config(auth),
+                                              stream=True, decode=True):
+                if "error" in chunk:
+                    raise PushFailed(f"push of {reference} failed: {_first_line(chunk['error'])}", log.tail(10))
+                if "status" in chunk and chunk.get("progressDetail") in (None, {}):
+                    log.write(f"{chunk.get('id', '')} {chunk['status']}".strip())
+                aux = chunk.get("aux")
+                if isinstance(aux, dict) and "Digest" in aux:
+                    digest = aux["Digest"]
+        except docker.errors.APIError as exc:
+            raise PushFailed(f"push of {reference} failed: {_api_message(exc)}", log.tail(10)) from None
+        if not digest:
+            raise PushFailed(f"push of {reference} reported no digest", log.tail(10))
+        log.write(f"pushed {reference}@{digest}")
+        return digest
+
+    def remove_leftover_containers(self) -> int:
+        """Remove containers a killed run left behind (they carry our label)."""
+        leftovers = self.client.containers.list(all=True, filters={"label": "io.connector-pipelines.run=1"})
+        for container in leftovers:
+            _remove_quietly(container)
+        return len(leftovers)
+
+
+def _auth_config(auth: RegistryAuth | None) -> dict[str, str] | None:
+    return {"username": auth.username, "password": auth.password} if auth else None
+
+
+def _files_tar(files: Mapping[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        folders: set[str] = set()
+        for path, data in sorted(files.items()):
+            parts = path.strip("/").split("/")
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth])
+                if folder not in folders:
+                    folders.add(folder)
+                    info = tarfile.TarInfo(folder)
+                    info.type, info.mode = tarfile.DIRTYPE, 0o755
+                    tar.addfile(info)
+            info = tarfile.TarInfo("/".join(parts))
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _remove_quietly(container: Container) -> None:
+    try:
+        container.remove(force=True)
+    except docker.errors.DockerException:
+        pass
+
+
+def _kill_quietly(container: Container) -> None:
+    try:
+        container.kill()
+    except docker.errors.DockerException:
+        pass
+
+
+def _digest_name(reference: str) -> str:
+    return hashlib.sha256(reference.encode()).hexdigest()[:16]
+
+
+def _first_line(value: object) -> str:
+    text = str(value).strip()
+    return text.splitlines()[0] if text else "unknown error"
+
+
+def _api_message(exc: docker.errors.APIError) -> str:
+    return _first_line(getattr(exc, "explanation", None) or exc)
+
+
+__all__ = ["DockerEngine", "EngineError"]

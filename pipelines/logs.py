@@ -1,0 +1,71 @@
+"""A step's log: every line to a file (the report links it), the last lines kept for the summary.
+
+Secrets registered with :func:`redact` never reach the file, the tail or the progress view.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """From now on, ``value`` is shown as ``***`` in every log line."""
+    if value and len(value) >= 4:
+        with _SECRETS_LOCK:
+            _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+class StepLog:
+    """Append-only log of one step. Thread-safe: engines write from worker threads."""
+
+    def __init__(self, path: Path | None, tail_lines: int = 30,
+                 on_line: Callable[[str], None] | None = None) -> None:
+        self.path = path
+        self._tail: deque[str] = deque(maxlen=tail_lines)
+        self._lock = threading.Lock()
+        self._on_line = on_line
+        self._file = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a", encoding="utf-8")
+
+    def write(self, text: str) -> None:
+        for raw in text.splitlines():
+            line = redact(raw.rstrip())
+            if not line:
+                continue
+            with self._lock:
+                self._tail.append(line)
+                if self._file:
+                    self._file.write(line + "\n")
+                    self._file.flush()
+            if self._on_line:
+                self._on_line(line)
+
+    def tail(self, count: int | None = None) -> list[str]:
+        with self._lock:
+            lines = list(self._tail)
+        return lines[-count:] if count else lines
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file:
+                self._file.close()
+                self._file = None
+
+
+def null_log() -> StepLog:
+    return StepLog(None)

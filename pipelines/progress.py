@@ -1,0 +1,86 @@
+"""Progress on long work: a live table on a terminal, one plain line per finished step elsewhere."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from pipelines.results import StepResult, StepStatus
+
+STATUS_STYLE = {StepStatus.SUCCESS: "green", StepStatus.FAILURE: "red", StepStatus.SKIPPED: "yellow"}
+STATUS_MARK = {StepStatus.SUCCESS: "✓", StepStatus.FAILURE: "✗", StepStatus.SKIPPED: "–"}
+
+
+@dataclass
+class _Row:
+    step: str = "queued"
+    started: float = field(default_factory=time.monotonic)
+    last_line: str = ""
+    done: list[StepResult] = field(default_factory=list)
+    finished: bool = False
+
+
+class Progress:
+    """Receives runner events. Use as a context manager around the run."""
+
+    def __init__(self, console: Console, connectors: list[str]) -> None:
+        self.console = console
+        self.rows = {name: _Row() for name in connectors}
+        self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False) \
+            if console.is_terminal else None
+
+    def __enter__(self) -> Progress:
+        if self.live:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live:
+            self.live.update(self._render())
+            self.live.__exit__(None, None, None)
+
+    def step_started(self, connector: str, step: str) -> None:
+        row = self.rows[connector]
+        row.step, row.started, row.last_line = step, time.monotonic(), ""
+        self._refresh()
+
+    def log_line(self, connector: str, line: str) -> None:
+        self.rows[connector].last_line = line[:100]
+        # The live view refreshes on its own timer; nothing to print line by line.
+
+    def step_finished(self, connector: str, result: StepResult) -> None:
+        row = self.rows[connector]
+        row.done.append(result)
+        if not self.live:
+            style = STATUS_STYLE[result.status]
+            self.console.print(
+                f"[{style}]{STATUS_MARK[result.status]}[/] {connector} {result.name} "
+                f"[dim]{result.duration_s:.1f}s[/] {result.summary}", highlight=False, soft_wrap=True)
+        self._refresh()
+
+    def connector_finished(self, connector: str) -> None:
+        self.rows[connector].finished = True
+        self.rows[connector].step = "done"
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self.live:
+            self.live.update(self._render())
+
+    def _render(self) -> Table:
+        table = Table(show_header=True, header_style="bold", box=None)
+        table.add_column("connector")
+        table.add_column("steps")
+        table.add_column("now")
+        for name, row in self.rows.items():
+            steps = Text()
+            for result in row.done:
+                steps.append(f"{STATUS_MARK[result.status]} {result.name}  ", style=STATUS_STYLE[result.status])
+            now = "" if row.finished else f"{row.step} {time.monotonic() - row.started:.0f}s {row.last_line}"
+            table.add_row(name, steps, Text(now, style="dim"))
+        return table
