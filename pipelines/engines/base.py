@@ -88,7 +88,12 @@ class Engine(Protocol):
     async def run(self, image: str, args: Sequence[str], *, platform: str | None = None,
                   files: Mapping[str, bytes] | None = None, stdin: bytes | None = None,
                   env: Mapping[str, str] | None = None, network: str = "none",
+                  entrypoint: Sequence[str] | None = None,
                   timeout_s: float = 600, log: StepLog) -> RunResult: ...
+
+    async def pull(self, reference: str, *, platform: str, auth: RegistryAuth | None, log: StepLog) -> str:
+        """Fetch ``reference`` for ``platform`` from its registry; return what ``run`` accepts."""
+        ...
 
     async def push(self, image: str, reference: str, *, auth: RegistryAuth | None,
                    log: StepLog) -> str: ...

@@ -20,6 +20,7 @@ import anyio
 import anyio.to_thread
 import docker
 import docker.errors
+import docker.utils
 from docker.models.containers import Container
 
 from connector_build.images import ImageReference, resolve_base_image
@@ -80,10 +81,17 @@ class DockerEngine:
 
     async def build(self, plan: ContainerPlan, *, tags: Sequence[str], log: StepLog,
                     options: BuildOptions) -> BuiltImage:
-        return await anyio.to_thread.run_sync(self._build_sync, plan, list(tags), log, options,
-                                              abandon_on_cancel=True)
+        # A connection of its own: closing it is how a cancelled build is stopped in the daemon.
+        api = docker.APIClient(**docker.utils.kwargs_from_env(), version=self.client.api.api_version,
+                               timeout=3600)
+        try:
+            return await anyio.to_thread.run_sync(self._build_sync, api, plan, list(tags), log, options,
+                                                  abandon_on_cancel=True)
+        finally:
+            api.close()
 
-    def _build_sync(self, plan: ContainerPlan, tags: list[str], log: StepLog, options: BuildOptions) -> BuiltImage:
+    def _build_sync(self, api: docker.APIClient, plan: ContainerPlan, tags: list[str], log: StepLog,
+                    options: BuildOptions) -> BuiltImage:
         if is_own_dockerfile_plan(plan):
             extra: dict[str, bytes] = {}
             dockerfile = "Dockerfile"
@@ -104,7 +112,7 @@ class DockerEngine:
         log.write(f"building {tags[0]} for {plan.platform} ({len(context) // 1024} KiB context)")
         image_id = None
         try:
-            stream = self.client.api.build(
+            stream = api.build(
                 fileobj=io.BytesIO(context), custom_context=True, dockerfile=dockerfile, tag=tags[0],
                 platform=plan.platform, network_mode=options.network if needs_network else None,
                 labels=labels, rm=True, forcerm=True, decode=True, pull=False,
@@ -183,12 +191,14 @@ class DockerEngine:
     async def run(self, image: str, args: Sequence[str], *, platform: str | None = None,
                   files: Mapping[str, bytes] | None = None, stdin: bytes | None = None,
                   env: Mapping[str, str] | None = None, network: str = "none",
+                  entrypoint: Sequence[str] | None = None,
                   timeout_s: float = 600, log: StepLog) -> RunResult:
         holder: dict[str, Container] = {}
         try:
             return await anyio.to_thread.run_sync(
                 self._run_sync, image, list(args), platform, dict(files or {}), stdin, dict(env or {}),
-                network, timeout_s, log, holder, abandon_on_cancel=True,
+                network, list(entrypoint) if entrypoint else None, timeout_s, log, holder,
+                abandon_on_cancel=True,
             )
         finally:
             container = holder.get("container")
@@ -197,13 +207,14 @@ class DockerEngine:
                     await anyio.to_thread.run_sync(_remove_quietly, container)
 
     def _run_sync(self, image: str, args: list[str], platform: str | None, files: dict[str, bytes],
-                  stdin: bytes | None, env: dict[str, str], network: str, timeout_s: float,
-                  log: StepLog, holder: dict[str, Container]) -> RunResult:
-        entrypoint = None
+                  stdin: bytes | None, env: dict[str, str], network: str, entrypoint: list[str] | None,
+                  timeout_s: float, log: StepLog, holder: dict[str, Container]) -> RunResult:
         command: list[str] = args
         if stdin is not None:
+            # The Engine API's attach-for-stdin is fragile across daemon versions: hand the input
+            # over as a file and let a shell redirect it into the real entrypoint.
             files[STDIN_PATH] = stdin
-            original = self.client.images.get(image).attrs["Config"].get("Entrypoint") or []
+            original = entrypoint or self.client.images.get(image).attrs["Config"].get("Entrypoint") or []
             entrypoint = ["/bin/sh", "-c", f'exec "$@" < {STDIN_PATH}', "sh"]
             command = [*original, *args]
         log.write(f"$ {' '.join(args)}")
@@ -227,6 +238,19 @@ class DockerEngine:
         log.write(stderr)
         log.write(f"exit code {exit_code}" + (" (timed out)" if timed_out else ""))
         return RunResult(exit_code=exit_code, stdout=stdout, stderr=stderr, timed_out=timed_out)
+
+    # -- pull ----------------------------------------------------------------------------
+
+    async def pull(self, reference: str, *, platform: str, auth: RegistryAuth | None, log: StepLog) -> str:
+        def pull_sync() -> str:
+            log.write(f"pulling {reference} for {platform}")
+            try:
+                image = self.client.images.pull(reference, platform=platform, auth_config=_auth_config(auth))
+            except docker.errors.APIError as exc:
+                raise EngineError(f"pull of {reference} failed: {_api_message(exc)}") from None
+            return image.id
+
+        return await anyio.to_thread.run_sync(pull_sync)
 
     # -- push ----------------------------------------------------------------------------
 

@@ -1,0 +1,162 @@
+"""``connector-pipelines publish``: push every version not yet published, record it, regenerate the registries."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import anyio
+import typer
+
+from connector_build.connector import Connector
+from connector_build.problems import UserError
+from pipelines.build_options import parse_platforms, resolve_build_options
+from pipelines.cli.build_command import (
+    CaBundleOption,
+    ConcurrencyOption,
+    MirrorOption,
+    NetworkOption,
+    ReportDirOption,
+    default_report_dir,
+)
+from pipelines.cli.console import console, error_console
+from pipelines.cli.options import (
+    BaseRefOption,
+    GlobalOptions,
+    LanguageOption,
+    ModifiedOption,
+    Names,
+    SupportLevelOption,
+    TypeOption,
+    build_selection,
+    select_connectors,
+)
+from pipelines.cli.run_support import finish_run
+from pipelines.engines import open_engine
+from pipelines.progress import Progress
+from pipelines.publish_steps import PublishTarget, head_sha, publish_steps
+from pipelines.runner import run_pipelines
+from registry.credentials import registry_auth
+from registry.oci import RegistryAuthError, RegistryClient, RegistryError, RegistryUnreachable
+from registry.publish_lock import PublishLock
+
+StoreOption = Annotated[
+    str, typer.Option("--store", help="Metadata store: a folder, or an fsspec URL (s3://, gs://, memory://).")
+]
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option("--base-url", help="Public URL the store is served at (for iconUrl). Default: file URL of the store."),
+]
+
+
+def publish(
+    ctx: typer.Context,
+    names: Names = None,
+    connector_type: TypeOption = None,
+    language: LanguageOption = None,
+    support_level: SupportLevelOption = None,
+    modified: ModifiedOption = False,
+    base_ref: BaseRefOption = "origin/main",
+    registry: str = typer.Option("docker.io", "--registry", help="OCI registry to push to, e.g. localhost:5000."),
+    store: StoreOption = ".connector-pipelines/store",
+    base_url: BaseUrlOption = None,
+    pre_release: bool = typer.Option(False, "--pre-release", help="Tag X.Y.Z-dev.<git sha>; never latest, "
+                                     "never in the registries."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be pushed and written; touch nothing."),
+    platform: str = typer.Option(",".join(("linux/amd64", "linux/arm64")), "--platform",
+                                 help="Platforms to build and push."),
+    concurrency: ConcurrencyOption = None,
+    report_dir: ReportDirOption = None,
+    ca_bundle: CaBundleOption = None,
+    build_network: NetworkOption = "host",
+    image_mirror: MirrorOption = None,
+) -> None:
+    """Push each connector version not yet published (once), record it in the store, regenerate the registries.
+
+    Credentials: DOCKER_HUB_USERNAME / DOCKER_HUB_PASSWORD, or your docker login. Never printed.
+    """
+    from registry.compile import generate_registries
+    from registry.store import Store
+
+    options: GlobalOptions = ctx.obj
+    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
+    repo, _, connectors = select_connectors(ctx, selection)
+    build_options = resolve_build_options(repo, image_mirrors=image_mirror, ca_bundle=ca_bundle,
+                                          network=build_network)
+    platforms = parse_platforms(platform, "linux/amd64")
+    sha = None
+    if pre_release:
+        sha = head_sha(repo.root)
+        if not sha:
+            raise UserError("--pre-release needs a git checkout (the tag carries the commit sha)")
+    store_url = store if "://" in store else str((repo.root / store).resolve()) if not os.path.isabs(store) else store
+    target_store = Store.open(store_url)
+    auth = registry_auth(registry)
+    engine = None if dry_run else open_engine(options.engine.value)
+    reports_at = report_dir or default_report_dir(repo.root, "publish")
+
+    async def main() -> None:
+        async with RegistryClient.for_registry(registry, auth) as client:
+            try:
+                await client.check_access()
+            except RegistryAuthError as exc:
+                raise UserError(f"{exc}: check DOCKER_HUB_USERNAME / DOCKER_HUB_PASSWORD or `docker login`") from None
+            except RegistryUnreachable as exc:
+                raise UserError(str(exc)) from None
+            target = PublishTarget(
+                registry=registry, registry_client=client, auth=auth, store=target_store,
+                base_url=base_url or target_store.default_base_url(), repo_root=repo.root,
+                pre_release_sha=sha, dry_run=dry_run, platforms=tuple(platforms),
+            )
+            lock = _NoLock() if dry_run else PublishLock(target_store, owner_note=f"publish {len(connectors)}")
+            with lock:
+                for warning in getattr(lock, "warnings", []):
+                    error_console.print(f"[yellow]warning:[/] {warning}")
+
+                def steps_for(connector: Connector) -> list:
+                    return publish_steps(engine or _DryRunEngine(), target, build_options)
+
+                try:
+                    with Progress(error_console, [c.name for c in connectors]) as progress:
+                        report = await run_pipelines(
+                            connectors, steps_for, command="publish", engine_name=options.engine.value,
+                            concurrency=concurrency or os.cpu_count() or 2, report_dir=reports_at,
+                            progress=progress,
+                        )
+                finally:
+                    if engine:
+                        await engine.close()
+                if dry_run:
+                    for line in target.planned:
+                        console.print(line, highlight=False, soft_wrap=True)
+                    console.print(f"[bold]dry run:[/] {len(target.planned)} action(s) planned, nothing touched")
+                elif not pre_release:
+                    oss, cloud = generate_registries(target_store, base_url=target.base_url)
+                    error_console.print(f"registries regenerated: oss {_count(oss)} and cloud {_count(cloud)} "
+                                        "connector(s)")
+            finish_run(report, reports_at, notices=getattr(engine, "notices", []))
+
+    try:
+        anyio.run(main)
+    except RegistryError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _count(registry: object) -> int:
+    if isinstance(registry, dict):
+        return len(registry.get("sources", [])) + len(registry.get("destinations", []))
+    return len(getattr(registry, "sources", [])) + len(getattr(registry, "destinations", []))
+
+
+class _NoLock:
+    def __enter__(self) -> _NoLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _DryRunEngine:
+    """Stands in for an engine in --dry-run, where no step that needs one runs."""
+
+    name = "dry-run"

@@ -1,0 +1,435 @@
+"""The publish pipeline: reconcile with the registry, build, push once, verify, then record.
+
+The order is the safety argument. Nothing is written to the store until the images are pushed
+and pulled back; ``latest/`` moves only after the version's own files are written; the marker
+``publish.json`` comes last. A run killed anywhere leaves either nothing or a state the next run
+recognises (tag on the registry, no marker: verify and record without pushing).
+
+    steps = publish_steps(engine, target, build_options)   # the list reads as the procedure
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from connector_build import versions
+from connector_build.connector import Connector, Language
+from connector_build.metadata import ConnectorMetadata
+from connector_build.metadata_loader import load_metadata
+from connector_build.plan import PLATFORMS, platform_suffix
+from connector_build.problems import InvalidMetadata
+from pipelines.build_steps import BuildImages, spec_from_output
+from pipelines.engines.base import BuildOptions, Engine, RegistryAuth
+from pipelines.logs import StepLog
+from pipelines.results import StepStatus
+from pipelines.steps import ConnectorState, Outcome, Step, StepFailed
+from registry.oci import RegistryClient, image_index
+
+MODE = "publish_mode"
+PUBLISH = "publish"      # not on the registry: build, push, verify, record
+RECORD = "record"        # on the registry, not in the store: verify, record, never push
+DONE = "done"            # on the registry and recorded: nothing to do
+
+
+@dataclass
+class PublishTarget:
+    """Where a publish goes; resolved once by the CLI and handed to every step."""
+
+    registry: str
+    registry_client: RegistryClient
+    auth: RegistryAuth | None
+    store: Any  # registry.store.Store
+    base_url: str
+    repo_root: Path
+    pre_release_sha: str | None = None
+    dry_run: bool = False
+    platforms: tuple[str, ...] = PLATFORMS
+    planned: list[str] = field(default_factory=list)
+    """--dry-run: one line per push or write that would happen."""
+
+    def image_name(self, docker_repository: str) -> str:
+        return docker_repository if self.registry in {"docker.io", "index.docker.io"} \
+            else f"{self.registry}/{docker_repository}"
+
+    def version_of(self, connector: Connector) -> str:
+        if self.pre_release_sha:
+            return versions.pre_release_tag(connector.version, self.pre_release_sha)
+        return connector.version
+
+
+def version_folder(connector: Connector, version: str) -> str:
+    return f"metadata/{connector.docker_repository}/{version}"
+
+
+def marker_path(connector: Connector, version: str) -> str:
+    return f"{version_folder(connector, version)}/publish.json"
+
+
+@dataclass
+class ValidateForPublish:
+    """Strict metadata rules: what Airbyte's validator enforces before an upload."""
+
+    name: str = "validate"
+
+    def skip_reason(self, state: ConnectorState) -> str | None:
+        return None
+
+    async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
+        connector = state.connector
+        try:
+            load_metadata(connector.metadata_path, display_path=connector.relative_path / "metadata.yaml",
+                          folder_name=connector.name, strict=True)
+        except InvalidMetadata as exc:
+            for problem in exc.problems:
+                log.write(str(problem))
+            raise StepFailed(str(exc.problems[0]) + (f" (+{len(exc.problems) - 1} more)"
+                                                     if len(exc.problems) > 1 else "")) from None
+        if connector.language in (Language.JAVA, Language.UNKNOWN) and not (connector.path / "Dockerfile").exists():
+            raise StepFailed(f"cannot publish a {connector.language.value} connector: this tool cannot build it")
+        return Outcome(summary="metadata valid (strict)")
+
+
+@dataclass
+class CheckRegistry:
+    """Reconcile, not guess: ask the registry and the store what is already there."""
+
+    target: PublishTarget
+    name: str = "check"
+
+    def skip_reason(self, state: ConnectorState) -> str | None:
+        return None
+
+    async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
+        connector = state.connector
+        version = self.target.version_of(connector)
+        digest = await self.target.registry_client.manifest_digest(connector.docker_repository, version)
+        recorded_raw = self.target.store.read_bytes(marker_path(connector, version))
+        recorded = json.loads(recorded_raw) if recorded_raw else None
+        state.artifacts["version"] = version
+        where = f"{self.target.image_name(connector.docker_repository)}:{version}"
+        if recorded and digest == recorded.get("digest"):
+            state.artifacts[MODE] = DONE
+            return Outcome(summary=f"{where} already published and recorded", status=StepStatus.SKIPPED)
+        if recorded and digest is None:
+            raise StepFailed(f"conflict: the store records {where} as published, but the registry has no such tag")
+        if recorded and digest != recorded.get("digest"):
+            raise StepFailed(f"conflict: {where} on the registry is {digest}, the store recorded "
+                             f"{recorded.get('digest')}; not overwriting a published tag")
+        if digest:
+            await self._check_labels(connector, version, digest)
+            state.artifacts[MODE] = RECORD
+            state.artifacts["index_digest"] = digest
+            return Outcome(summary=f"{where} exists ({digest[:19]}), not recorded: will verify and record it")
+        state.artifacts[MODE] = PUBLISH
+        return Outcome(summary=f"{where} is new: will build and push")
+
+    async def _check_labels(self, connector: Connector, version: str, digest: str) -> None:
+        """An existing tag that is not this connector at this version is a conflict, never recorded."""
+        client = self.target.registry_client
+        manifest = await client.get_manifest(connector.docker_repository, digest)
+        if manifest is None:
+            return
+        body = manifest.json()
+        if manifest.is_index:
+            first = body.get("manifests", [{}])[0].get("digest")
+            manifest = await client.get_manifest(connector.docker_repository, first) if first else None
+            body = manifest.json() if manifest else {}
+        config_digest = body.get("config", {}).get("digest")
+        if not config_digest:
+            return
+        config = await client.get_blob_json(connector.docker_repository, config_digest)
+        labels = (config.get("config") or {}).get("Labels") or {}
+        expected = {"io.airbyte.name": connector.docker_repository, "io.airbyte.version": connector.version}
+        wrong = {k: labels.get(k) for k, v in expected.items() if labels.get(k) != v}
+        if wrong:
+            raise StepFailed(f"conflict: the image already tagged {version} carries labels {wrong}, "
+                             f"not {expected}; not overwriting it")
+
+
+def _mode(state: ConnectorState) -> str | None:
+    return state.artifacts.get(MODE)
+
+
+@dataclass
+class BuildForPublish:
+    """The build step, only for versions that are not on the registry yet."""
+
+    build: BuildImages
+    target: PublishTarget
+    name: str = "build"
+
+    def skip_reason(self, state: ConnectorState) -> str | None:
+        if _mode(state) != PUBLISH:
+            return "already on the registry" if _mode(state) else "nothing to publish"
+        if self.target.dry_run:
+            plats = ", ".join(self.target.platforms)
+            self.target.planned.append(f"{state.connector.name}: would build {plats}")
+            return "dry run"
+        return None
+
+    async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
+        return await self.build.run(state, log)
+
+
+@dataclass
+class PushImages:
+    """Push each platform image, then join them under the version tag with an OCI image index."""
+
+    engine: Engine
+    target: PublishTarget
+    name: str = "push"
+
+    def skip_reason(self, state: ConnectorState) -> str | None:
+        if _mode(state) != PUBLISH:
+            return "nothing to push"
+        if self.target.dry_run:
+            name = self.target.image_name(state.connector.docker_repository)
+            self.target.planned.append(f"{state.connector.name}: would push {name}:{state.artifacts['version']}"
+                                       f" ({', '.join(self.target.platforms)})")
+            return "dry run"
+        return None
+
+    async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
+        connector, version = state.connector, state.artifacts["version"]
+        name = self.target.image_name(connector.docker_repository)
+        client = self.target.registry_client
+        platform_manifests = []
+        for platform, image in state.images.items():
+            arch_tag = f"{version}-{platform_suffix(platform)}"
+            await self.engine.push(image.image_id, f"{name}:{arch_tag}", auth=self.target.auth, log=log)
+            manifest = await client.get_manifest(connector.docker_repository, arch_tag)
+            if manifest is None:
+                raise StepFailed(f"pushed {name}:{arch_tag} but the registry does not show it")
+            platform_manifests.append((platform, manifest))
+        index = image_index(sorted(platform_manifests))
+        digest = await client.put_manifest(connector.docker_repository, version, index,
+                                           "application/vnd.oci.image.index.v1+json")
+        log.write(f"image index {name}:{version}@{digest}")
+        tags = [version]
+        if is_main_release(version, self.target):
+            await client.put_manifest(connector.docker_repository, "latest", index,
+                                      "application/vnd.oci.image.index.v1+json")
+            tags.append("latest")
+        state.artifacts["index_digest"] = digest
+        return Outcome(summary=f"{name}:{'+'.join(tags)} @ {digest[:19]} ({len(platform_manifests)} platforms)")
+
+
+def is_main_release(version: str, target: PublishTarget) -> bool:
+    return not target.pre_release_sha and not versions.is_release_candidate(version)
+
+
+@dataclass
+class VerifyPublished:
+    """Pull each platform back by digest and run ``spec`` in OSS and Cloud mode (airbyte#26085)."""
+
+    engine: Engine
+    target: PublishTarget
+    name: str = "verify"
+
+    def skip_reason(self, state: ConnectorState) -> str | None:
+        if _mode(state) not in (PUBLISH, RECORD):
+            return "nothing to verify"
+        return "dry run" if self.target.dry_run else None
+
+    async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
+        connector, version = state.connector, state.artifacts["version"]
+        name = self.target.image_name(connector.docker_repository)
+        index = await self.target.registry_client.get_manifest(connector.docker_repository,
+                                                               state.artifacts["index_digest"])
+        if index is None:
+            raise StepFailed(f"{name}:{version} vanished from the registry")
+        entries = index.json().get("manifests", []) if index.is_index else [{"digest": index.digest}]
+        specs: dict[str, dict] = {}
+        checked = []
+        for entry in entries:
+            arch = entry.get("platform", {}).get("architecture", "amd64")
+            platform = f"linux/{arch}"
+            local = await self.engine.pull(f"{name}@{entry['digest']}", platform=platform,
+                                           auth=self.target.auth, log=log)
+            for mode in ("OSS", "CLOUD"):
+                result = await self.engine.run(local, ["spec"], platform=platform, env={"DEPLOYMENT_MODE": mode},
+                                               log=log, timeout_s=300)
+                specs.setdefault(mode, spec_from_output(result))
+            checked.append(platform)
+            if "dependencies" not in state.artifacts and connector.language is Language.PYTHON:
+                state.artifacts["dependencies"] = await self._dependencies(local, platform, log)
+        state.artifacts["specs"] = specs
+        return Outcome(summary=f"pulled and ran spec on {', '.join(checked)}")
+
+    async def _dependencies(self, image: str, platform: str, log: StepLog) -> list[dict[str, str]]:
+        result = await self.engine.run(image, ["-m", "pip", "list", "--format", "json"], platform=platform,
+                                       entrypoint=["python"], log=log, timeout_s=120)
+        try:
+            return [{"package_name": p["name"], "version": p["version"]} for p in json.loads(result.stdout)]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            log.write("could not read the installed packages; packageInfo will be empty")
+            return []
+
+
+@dataclass
+class RecordInStore:
+    """Write the version's files, then its registry entries, then ``latest/``, then the marker."""
+
+    target: PublishTarget
+    name: str = "store"
+
+    def skip_reason(self, state: ConnectorState) -> str | None:
+        mode = _mode(state)
+        if mode not in (PUBLISH, RECORD):
+            return "nothing to record"
+        if self.target.dry_run:
+            version = state.artifacts["version"]
+            for path in planned_store_paths(state.connector, version, self.target):
+                self.target.planned.append(f"{state.connector.name}: would write {path}")
+            return "dry run"
+        return None
+
+    async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
+        from registry.entries import build_registry_entry  # the registry package owns entry rules
+
+        connector, version = state.connector, state.artifacts["version"]
+        store, repo = self.target.store, connector.docker_repository
+        specs = state.artifacts["specs"]
+        written: list[str] = []
+
+        def put(path: str, data: bytes) -> None:
+            if store.write_bytes_atomic(path, data):
+                written.append(path)
+            log.write(f"store: {path}")
+
+        oss_spec, cloud_spec = specs["OSS"], specs.get("CLOUD", specs["OSS"])
+        put(f"specs/{repo}/{version}/spec.json", _json(oss_spec))
+        if cloud_spec != oss_spec:
+            put(f"specs/{repo}/{version}/spec.cloud.json", _json(cloud_spec))
+        package_info: dict[str, str] = {}
+        dependencies = state.artifacts.get("dependencies")
+        if dependencies is not None:
+            put(f"connector_dependencies/{repo.removeprefix('airbyte/')}/{version}/dependencies.json",
+                _json({"connector_name": connector.name, "connector_version": version,
+                       "dependencies": dependencies}))
+            cdk = next((d["version"] for d in dependencies if d["package_name"] == "airbyte-cdk"), None)
+            if cdk:
+                package_info = {"cdk_version": f"python:{cdk}"}
+
+        metadata = published_metadata(connector, version, git_info(self.target.repo_root, connector))
+        folder = version_folder(connector, version)
+        metadata_bytes = yaml.safe_dump(metadata.model_dump(mode="json", exclude_none=True, by_alias=True),
+                                        sort_keys=False).encode()
+        put(f"{folder}/metadata.yaml", metadata_bytes)
+        icon = connector.path / "icon.svg"
+        if icon.is_file():
+            put(f"{folder}/icon.svg", icon.read_bytes())
+        icon_url = store.public_url(f"metadata/{repo}/latest/icon.svg", self.target.base_url)
+        generated = {"git": metadata.data.generated.get("git")} if metadata.data.generated else None
+        entries: dict[str, bytes] = {}
+        if not self.target.pre_release_sha:
+            for registry in ("oss", "cloud"):
+                spec = oss_spec if registry == "oss" else cloud_spec
+                entry = build_registry_entry(metadata, registry, spec=spec, icon_url=icon_url,
+                                             generated=generated, package_info=package_info)
+                if entry is not None:
+                    entries[registry] = _json(entry)
+                    put(f"{folder}/{registry}.json", entries[registry])
+
+        channel = release_channel(version, self.target)
+        if channel and self._is_newest(connector, version, channel):
+            for file_name in ("metadata.yaml", "icon.svg", "oss.json", "cloud.json"):
+                source = f"{folder}/{file_name}"
+                data = store.read_bytes(source)
+                if data is not None:
+                    put(f"metadata/{repo}/{channel}/{file_name}", data)
+                elif file_name.endswith(".json"):
+                    store.delete(f"metadata/{repo}/{channel}/{file_name}")  # that registry dropped it
+        marker = {"digest": state.artifacts["index_digest"], "version": version, "channel": channel,
+                  "published_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                  "platforms": sorted(state.images) or None}
+        put(marker_path(connector, version), _json(marker))
+        state.artifacts["recorded"] = True
+        return Outcome(summary=f"recorded {version}" + (f", moved {channel}/" if channel else "")
+                       + f" ({len(written)} files changed)", details={"written": written})
+
+    def _is_newest(self, connector: Connector, version: str, channel: str) -> bool:
+        current = self.target.store.read_bytes(f"metadata/{connector.docker_repository}/{channel}/metadata.yaml")
+        if current is None:
+            return True
+        try:
+            current_tag = yaml.safe_load(current)["data"]["dockerImageTag"]
+        except (yaml.YAMLError, KeyError, TypeError):
+            return True
+        return versions.sort_key(version) >= versions.sort_key(str(current_tag))
+
+
+def release_channel(version: str, target: PublishTarget) -> str | None:
+    """``latest`` for main releases, ``release_candidate`` for RCs, nothing for pre-releases."""
+    if target.pre_release_sha:
+        return None
+    return "release_candidate" if versions.is_release_candidate(version) else "latest"
+
+
+def planned_store_paths(connector: Connector, version: str, target: PublishTarget) -> list[str]:
+    repo, folder = connector.docker_repository, version_folder(connector, version)
+    paths = [f"specs/{repo}/{version}/spec.json", f"{folder}/metadata.yaml", f"{folder}/icon.svg"]
+    if not target.pre_release_sha:
+        paths += [f"{folder}/oss.json", f"{folder}/cloud.json"]
+    channel = release_channel(version, target)
+    if channel:
+        paths.append(f"metadata/{repo}/{channel}/")
+    return paths + [marker_path(connector, version)]
+
+
+def published_metadata(connector: Connector, version: str, git: dict[str, str] | None) -> ConnectorMetadata:
+    """The metadata as uploaded: the published tag, and ``generated.git`` filled in."""
+    data = connector.metadata.data.model_copy(deep=True)
+    if version != data.dockerImageTag:  # a pre-release rewrites every tag it names
+        data.dockerImageTag = version
+        for override in (data.overrides.oss, data.overrides.cloud):
+            if override and override.dockerImageTag:
+                override.dockerImageTag = version
+    if git:
+        data.generated = {**(data.generated or {}), "git": git}
+    return connector.metadata.model_copy(update={"data": data})
+
+
+def git_info(repo_root: Path, connector: Connector) -> dict[str, str] | None:
+    """The last commit that touched the connector's metadata.yaml, as Airbyte records it."""
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%H%n%cI%n%an%n%ae", "--", str(connector.metadata_path)],
+            cwd=repo_root, capture_output=True, text=True, check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    if len(out) < 4:
+        return None
+    return {"commit_sha": out[0], "commit_timestamp": out[1], "commit_author": out[2], "commit_author_email": out[3]}
+
+
+def head_sha(repo_root: Path) -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo_root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
+
+
+def publish_steps(engine: Engine, target: PublishTarget, build_options: BuildOptions) -> list[Step]:
+    build = BuildImages(engine, build_options, list(target.platforms), tag="publish")
+    return [
+        ValidateForPublish(),
+        CheckRegistry(target),
+        BuildForPublish(build, target),
+        PushImages(engine, target),
+        VerifyPublished(engine, target),
+        RecordInStore(target),
+    ]

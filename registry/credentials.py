@@ -1,0 +1,36 @@
+"""Where registry credentials come from: DOCKER_HUB_USERNAME/DOCKER_HUB_PASSWORD, else the
+user's docker config (``docker login``). Every password found is registered for redaction
+before anything can log it."""
+
+from __future__ import annotations
+
+import os
+
+import docker.auth
+
+from pipelines.engines.base import RegistryAuth
+from pipelines.logs import register_secret
+
+USERNAME_ENV = "DOCKER_HUB_USERNAME"
+PASSWORD_ENV = "DOCKER_HUB_PASSWORD"
+
+
+def registry_auth(registry: str) -> RegistryAuth | None:
+    username, password = os.environ.get(USERNAME_ENV), os.environ.get(PASSWORD_ENV)
+    if username and password:
+        register_secret(password)
+        return RegistryAuth(registry=registry, username=username, password=password)
+    try:
+        config = docker.auth.load_config()
+        entry = docker.auth.resolve_authconfig(config, registry=_config_key(registry)) or {}
+    except docker.errors.DockerException:
+        return None
+    username, password = entry.get("username") or entry.get("Username"), entry.get("password") or entry.get("Password")
+    if username and password:
+        register_secret(password)
+        return RegistryAuth(registry=registry, username=username, password=password)
+    return None
+
+
+def _config_key(registry: str) -> str:
+    return "https://index.docker.io/v1/" if registry in {"docker.io", "index.docker.io"} else registry
