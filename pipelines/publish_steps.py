@@ -348,7 +348,7 @@ class RecordInStore:
                 elif file_name.endswith(".json"):
                     store.delete(f"metadata/{repo}/{channel}/{file_name}")  # that registry dropped it
         marker = {"digest": state.artifacts["index_digest"], "version": version, "channel": channel,
-                  "published_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                  "published_at": dt.datetime.now(dt.UTC).isoformat(),
                   "platforms": sorted(state.images) or None}
         put(marker_path(connector, version), _json(marker))
         state.artifacts["recorded"] = True

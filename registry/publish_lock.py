@@ -32,7 +32,7 @@ class PublishLock:
         self.store = store
         self.token = uuid.uuid4().hex
         self.owner = {"host": socket.gethostname(), "pid": os.getpid(), "token": self.token,
-                      "since": dt.datetime.now(dt.timezone.utc).isoformat(), "note": owner_note}
+                      "since": dt.datetime.now(dt.UTC).isoformat(), "note": owner_note}
         self.warnings: list[str] = []
 
     def __enter__(self) -> PublishLock:
@@ -69,7 +69,7 @@ def _is_stale(owner: dict[str, Any]) -> bool:
         since = dt.datetime.fromisoformat(owner.get("since", ""))
     except ValueError:
         return True
-    if dt.datetime.now(dt.timezone.utc) - since > STALE_AFTER:
+    if dt.datetime.now(dt.UTC) - since > STALE_AFTER:
         return True
     if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
         return not _pid_alive(owner["pid"])
