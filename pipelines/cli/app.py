@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from connector_build.problems import InvalidMetadata, UserError
-from pipelines.cli import build_command, inspect_commands
+from pipelines.cli import build_command, doctor_command, inspect_commands, publish_command
 from pipelines.cli.console import error_console
 from pipelines.cli.options import EngineName, GlobalOptions
 from pipelines.engines.base import EngineUnavailable
@@ -63,6 +63,8 @@ def global_options(
 app.command("list")(inspect_commands.list_connectors)
 app.command("validate")(inspect_commands.validate)
 app.command("build")(build_command.build)
+app.command("publish")(publish_command.publish)
+app.command("doctor")(doctor_command.doctor)
 
 
 def main() -> None:
