@@ -22,9 +22,14 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class ImageBase:
-    """Start from an image reference (as written in metadata; engines resolve mirrors)."""
+    """Start from an image reference (as written in metadata; engines resolve mirrors).
+
+    ``local``: an image this run built (e.g. the connector's own, for its test image), used
+    as it is in the engine's store, never pulled.
+    """
 
     reference: str
+    local: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,8 +120,8 @@ class ContainerPlan:
     def image_stage(self) -> Stage:
         return self.stages[-1]
 
-    def base_images(self) -> list[str]:
-        return [s.base.reference for s in self.stages if isinstance(s.base, ImageBase)]
+    def base_images(self) -> list[ImageBase]:
+        return [s.base for s in self.stages if isinstance(s.base, ImageBase)]
 
     def labels(self) -> dict[str, str]:
         return {op.name: op.value for op in self.image_stage.operations if isinstance(op, Label)}

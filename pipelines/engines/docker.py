@@ -97,7 +97,8 @@ class DockerEngine:
             dockerfile = "Dockerfile"
             labels = plan.labels()
         else:
-            bases = {ref: self._ensure_base(ref, plan.platform, options, log) for ref in plan.base_images()}
+            bases = {base.reference: base.reference if base.local else
+                     self._ensure_base(base.reference, plan.platform, options, log) for base in plan.base_images()}
             needs_ca = options.ca_bundle is not None and any(
                 isinstance(op, Run) and op.needs_ca for stage in plan.stages for op in stage.operations
             )

@@ -26,7 +26,7 @@ def connector(tmp_path: Path, name: str, files: dict[str, str], language: str = 
 
 
 def dockerfile(plan: ContainerPlan, with_ca: bool = True) -> str:
-    return render_dockerfile(plan, {ref: "base-local" for ref in plan.base_images()}, with_ca=with_ca)
+    return render_dockerfile(plan, {base.reference: "base-local" for base in plan.base_images()}, with_ca=with_ca)
 
 
 def test_python_with_dependencies_installs_them_before_copying_code(tmp_path: Path) -> None:
