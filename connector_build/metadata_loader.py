@@ -19,7 +19,8 @@ from pydantic import BaseModel, ValidationError
 from connector_build.metadata import ConnectorMetadata
 from connector_build.metadata_rules import RELEASE_RULES, RULES, RuleContext
 from connector_build.problems import InvalidMetadata, Problem, Severity, dotted
-from connector_build.yaml_source import YamlDocument, YamlSourceError, load_yaml_document
+from connector_build.parse_cache import ParseCache
+from connector_build.yaml_source import MAX_YAML_BYTES, YamlDocument, YamlSourceError, load_yaml_document
 
 
 @dataclass
@@ -36,16 +37,24 @@ def load_metadata(
     display_path: Path | None = None,
     folder_name: str | None = None,
     strict: bool = False,
+    cache: ParseCache | None = None,
 ) -> LoadedMetadata:
     """Parse, validate and check the rules.
 
     ``display_path`` is how the file is named in messages (relative to the repo root).
     ``folder_name``, when given, must be the end of ``dockerRepository``.
     ``strict`` turns unknown fields into errors, as Airbyte's own validator does.
+    ``cache`` reuses earlier parses of identical bytes (see parse_cache).
     """
     shown = display_path or path
     try:
-        document = load_yaml_document(path)
+        if cache is None:
+            document = load_yaml_document(path)
+        else:
+            size = path.stat().st_size
+            if size > MAX_YAML_BYTES:
+                raise YamlSourceError(f"file is {size} bytes, more than the limit of {MAX_YAML_BYTES}")
+            document = cache.parse(path.read_bytes())
     except YamlSourceError as exc:
         raise InvalidMetadata([Problem(shown, exc.line, "", exc.message)]) from None
     except OSError as exc:

@@ -7,12 +7,8 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-import anyio
 import typer
 
-from connector_build.connector import Connector
-from pipelines.build_options import parse_platforms, resolve_build_options
-from pipelines.build_steps import BuildImages, SpecSmoke, host_platform
 from pipelines.cli.console import error_console
 from pipelines.cli.options import (
     BaseRefOption,
@@ -25,10 +21,6 @@ from pipelines.cli.options import (
     build_selection,
     select_connectors,
 )
-from pipelines.cli.run_support import finish_run
-from pipelines.engines import open_engine
-from pipelines.progress import Progress
-from pipelines.runner import run_pipelines
 
 PlatformOption = Annotated[
     str | None,
@@ -78,6 +70,16 @@ def build(
     tag: str = typer.Option("dev", "--tag", help="Local image tag."),
 ) -> None:
     """Build connector images (airbyte/<name>:dev) and check each answers `spec`."""
+    # Imported here: `list` and `--help` should not pay for the engine's imports.
+    import anyio
+
+    from pipelines.build_options import parse_platforms, resolve_build_options
+    from pipelines.build_steps import BuildImages, SpecSmoke, host_platform
+    from pipelines.cli.run_support import finish_run
+    from pipelines.engines import open_engine
+    from pipelines.progress import Progress
+    from pipelines.runner import run_pipelines
+
     options: GlobalOptions = ctx.obj
     selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
     repo, _, connectors = select_connectors(ctx, selection)
@@ -90,7 +92,7 @@ def build(
     engine = open_engine(options.engine.value)
     reports_at = report_dir or default_report_dir(repo.root, "build")
 
-    def steps_for(connector: Connector) -> list:
+    def steps_for(connector) -> list:
         return [BuildImages(engine, build_options, platforms, tag=tag), SpecSmoke(engine)]
 
     async def main() -> None:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import typer
 from rich.table import Table
 
@@ -48,6 +47,7 @@ def check_daemon() -> Finding:
 
 
 def check_registry(address: str, username: str | None, password: str | None) -> Finding:
+    import httpx
     auth = (username, password) if username and password else None
     try:
         response = httpx.get(f"http://{address}/v2/", auth=auth, timeout=5)
@@ -71,6 +71,7 @@ def check_docker_login(address: str) -> Finding:
 
 
 def check_base_image(address: str, image: str, username: str | None, password: str | None) -> Finding:
+    import httpx
     name, tag = image.rsplit(":", 1)
     auth = (username, password) if username and password else None
     headers = {"Accept": "application/vnd.oci.image.index.v1+json, "

@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 from typing import Annotated
 
-import anyio
 import typer
 
-from connector_build.connector import Connector
 from connector_build.problems import UserError
-from pipelines.build_options import parse_platforms, resolve_build_options
 from pipelines.cli.build_command import (
     CaBundleOption,
     ConcurrencyOption,
@@ -31,14 +28,6 @@ from pipelines.cli.options import (
     build_selection,
     select_connectors,
 )
-from pipelines.cli.run_support import finish_run
-from pipelines.engines import open_engine
-from pipelines.progress import Progress
-from pipelines.publish_steps import PublishTarget, head_sha, publish_steps
-from pipelines.runner import run_pipelines
-from registry.credentials import registry_auth
-from registry.oci import RegistryAuthError, RegistryClient, RegistryError, RegistryUnreachable
-from registry.publish_lock import PublishLock
 
 StoreOption = Annotated[
     str, typer.Option("--store", help="Metadata store: a folder, or an fsspec URL (s3://, gs://, memory://).")
@@ -75,8 +64,19 @@ def publish(
 
     Credentials: DOCKER_HUB_USERNAME / DOCKER_HUB_PASSWORD, or your docker login. Never printed.
     """
+    import anyio
     from registry.compile import generate_registries
     from registry.store import Store
+
+    from pipelines.build_options import parse_platforms, resolve_build_options
+    from pipelines.cli.run_support import finish_run
+    from pipelines.engines import open_engine
+    from pipelines.progress import Progress
+    from pipelines.publish_steps import PublishTarget, head_sha, publish_steps
+    from pipelines.runner import run_pipelines
+    from registry.credentials import registry_auth
+    from registry.oci import RegistryAuthError, RegistryClient, RegistryError, RegistryUnreachable
+    from registry.publish_lock import PublishLock
 
     options: GlobalOptions = ctx.obj
     selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
@@ -113,7 +113,7 @@ def publish(
                 for warning in getattr(lock, "warnings", []):
                     error_console.print(f"[yellow]warning:[/] {warning}")
 
-                def steps_for(connector: Connector) -> list:
+                def steps_for(connector) -> list:
                     return publish_steps(engine or _DryRunEngine(), target, build_options)
 
                 try:

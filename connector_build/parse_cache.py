@@ -1,0 +1,78 @@
+"""A content-addressed cache of parsed YAML: same bytes, same parse, no staleness possible.
+
+PyYAML builds Python objects in pure Python; for a 700-connector monorepo that is most of the
+time `list` takes. The cache key is a hash of the file's bytes (never its path or mtime, which
+is how stale caches happen), so an edit is always seen. The cache is a local convenience: any
+problem reading it is the same as an empty cache.
+
+    cache = ParseCache.default()
+    document = cache.parse(raw_bytes)    # parses only on a miss
+    cache.save()
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+import threading
+from pathlib import Path
+
+from connector_build.yaml_source import YamlDocument, parse_yaml_text
+
+CACHE_VERSION = 1
+DISABLE_ENV = "CONNECTOR_PIPELINES_NO_CACHE"
+
+
+def default_cache_path() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "connector-pipelines" / f"yaml-v{CACHE_VERSION}.pickle"
+
+
+class ParseCache:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._entries: dict[str, YamlDocument] = {}
+        self._used: set[str] = set()
+        self._dirty = False
+        self._lock = threading.Lock()
+        if path is not None:
+            try:
+                loaded = pickle.loads(path.read_bytes())
+                if isinstance(loaded, dict):
+                    self._entries = loaded
+            except Exception:  # a missing, truncated or foreign file is an empty cache
+                self._entries = {}
+
+    @classmethod
+    def default(cls) -> ParseCache:
+        return cls(None if os.environ.get(DISABLE_ENV) else default_cache_path())
+
+    def parse(self, raw: bytes) -> YamlDocument:
+        """Parse ``raw`` (raising YamlSourceError as the parser does), or return the cached parse."""
+        key = hashlib.blake2b(raw, digest_size=20).hexdigest()
+        with self._lock:
+            self._used.add(key)
+            cached = self._entries.get(key)
+        if cached is not None:
+            return cached
+        document = parse_yaml_text(raw)
+        with self._lock:
+            self._entries[key] = document
+            self._dirty = True
+        return document
+
+    def save(self) -> None:
+        """Write the entries used this run (older ones are dropped), atomically."""
+        if self.path is None or (not self._dirty and set(self._entries) == self._used):
+            return
+        keep = {key: doc for key, doc in self._entries.items() if key in self._used}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".yaml-cache-")
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(keep, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, self.path)
+        except OSError:
+            pass  # a read-only home is no reason to fail a command
