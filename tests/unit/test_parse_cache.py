@@ -1,0 +1,38 @@
+"""The parse cache is keyed by content: an edit is always seen, a broken cache file is ignored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connector_build.parse_cache import ParseCache
+from connector_build.yaml_source import YamlSourceError
+
+
+def test_edit_is_seen_and_unused_entries_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "cache.pickle"
+    first = ParseCache(path)
+    assert first.parse(b"a: 1\n").data == {"a": 1}
+    first.save()
+    second = ParseCache(path)
+    assert second.parse(b"a: 1\n").data == {"a": 1}
+    assert second.parse(b"a: 2\n").data == {"a": 2}  # same "file", new bytes: parsed again
+    second.save()
+    third = ParseCache(path)
+    third.parse(b"a: 2\n")
+    third.save()
+    assert len(ParseCache(path)._entries) == 1
+
+
+def test_corrupt_cache_file_is_an_empty_cache(tmp_path: Path) -> None:
+    path = tmp_path / "cache.pickle"
+    path.write_bytes(b"not a pickle")
+    assert ParseCache(path).parse(b"b: [1]\n").data == {"b": [1]}
+
+
+def test_errors_are_raised_not_cached(tmp_path: Path) -> None:
+    cache = ParseCache(tmp_path / "cache.pickle")
+    for _ in range(2):
+        with pytest.raises(YamlSourceError):
+            cache.parse(b"a: [\n")
