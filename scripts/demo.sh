@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The main job, end to end, on the example monorepo (examples/monorepo):
+#   set up the machine (daemon, local registry, base images), install the tool,
+#   build and test every example connector, publish them to the local registry
+#   (localhost:5000, both platforms), and generate the OSS and Cloud registry JSON.
+#
+#     bash scripts/demo.sh            # the store ends up in .connector-pipelines/demo-store
+#
+# Safe to run again: the second publish finds every version recorded and pushes nothing.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$CP_REPO_ROOT"
+
+bash scripts/setup.sh
+bash scripts/install-python.sh
+
+# shellcheck disable=SC1090
+source "$CP_REGISTRY_CREDENTIALS"
+export DOCKER_HUB_USERNAME="$LOCAL_REGISTRY_USERNAME" DOCKER_HUB_PASSWORD="$LOCAL_REGISTRY_PASSWORD"
+
+cp=".venv/bin/connector-pipelines"
+repo="examples/monorepo"
+store="$CP_REPO_ROOT/.connector-pipelines/demo-store"
+
+log "validate and list"
+"$cp" --repo "$repo" validate
+"$cp" --repo "$repo" list
+
+log "build (host platform)"
+"$cp" --repo "$repo" build
+
+log "test: QA checks, unit tests, smoke runs"
+"$cp" --repo "$repo" test
+
+log "publish to $LOCAL_REGISTRY (linux/amd64 + linux/arm64) and regenerate the registries"
+"$cp" --repo "$repo" publish --registry "$LOCAL_REGISTRY" --store "$store" \
+  --base-url "http://127.0.0.1:8080/files/"
+
+log "the generated registries"
+"$cp" registry show --store "$store" --registry oss
+"$cp" registry show --store "$store" --registry cloud
+log "files: $store/registries/v0/oss_registry.json and cloud_registry.json"
+log "browse them: $cp registry serve --store $store --port 8080  (then open http://127.0.0.1:8080/)"
