@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_metadata.py [--repeat 5]
 
 Prints a table: in-process discovery, and the whole CLI (interpreter start-up included), median
-of several runs, with the YAML parse cache warm (the usual case) and disabled. Goal from the foundation issue: both commands well under a second.
+of several runs, with the YAML parse cache warm (the usual case) and disabled.
+Goal from the foundation issue: both commands well under a second.
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ class DockerEngine:
             labels = plan.labels()
         else:
             bases = {base.reference: base.reference if base.local else
-                     self._ensure_base(base.reference, plan.platform, options, log) for base in plan.base_images()}
+                     self.local_base(base.reference, plan.platform, options, log) for base in plan.base_images()}
             needs_ca = options.ca_bundle is not None and any(
                 isinstance(op, Run) and op.needs_ca for stage in plan.stages for op in stage.operations
             )
@@ -140,7 +140,7 @@ class DockerEngine:
         log.write(f"built {image.id[:19]} as {', '.join(tags)}")
         return BuiltImage(reference=tags[0], platform=plan.platform, image_id=image.id)
 
-    def _ensure_base(self, reference: str, platform: str, options: BuildOptions, log: StepLog) -> str:
+    def local_base(self, reference: str, platform: str, options: BuildOptions, log: StepLog) -> str:
         """Pull ``reference`` (through a mirror if configured) for ``platform``; return a local tag."""
         resolved = resolve_base_image(reference, options.image_mirrors)
         notice = resolved.notice()
