@@ -53,14 +53,20 @@ class BuildImages:
         except RecipeError as exc:
             raise StepFailed(str(exc)) from None
         built: dict[str, BuiltImage] = {}
+        errors: list[Exception] = []
 
         async def build_one(platform: str) -> None:
             tags = local_tags(connector.docker_repository, self.tag, platform, self.platforms)
-            built[platform] = await self.engine.build(plans[platform], tags=tags, log=log, options=self.options)
+            try:
+                built[platform] = await self.engine.build(plans[platform], tags=tags, log=log, options=self.options)
+            except Exception as exc:  # reported below, without the task group's ExceptionGroup wrapping
+                errors.append(exc)
 
         async with anyio.create_task_group() as group:
             for platform in self.platforms:
                 group.start_soon(build_one, platform)
+        if errors:
+            raise errors[0]
         # Host platform first: later steps run the host image.
         order = sorted(built, key=lambda p: p != host_platform())
         state.images = {p: built[p] for p in order}

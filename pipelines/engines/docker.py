@@ -55,7 +55,7 @@ class DockerEngine:
 
     def __init__(self, client: docker.DockerClient) -> None:
         self.client = client
-        self._base_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._base_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._resolved_bases: dict[tuple[str, str], str] = {}
         self._notices: set[str] = set()
@@ -151,8 +151,10 @@ class DockerEngine:
             log.write(notice)
         key = (resolved.reference, platform)
         with self._locks_guard:
-            lock = self._base_locks.setdefault(key, threading.Lock())
-        with lock:  # two connectors on one base pull it once; two platforms never race on a tag
+            lock = self._base_locks.setdefault(resolved.reference, threading.Lock())
+        # One lock per reference: a pull re-points the local tag, so pulls of the same reference for
+        # two platforms must not overlap, and two connectors on one base pull it once.
+        with lock:
             if key in self._resolved_bases:
                 return self._resolved_bases[key]
             local_tag = f"{LOCAL_BASE_REPOSITORY}:{_digest_name(resolved.reference)}-{platform.split('/')[1]}"
