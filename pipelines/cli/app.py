@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from connector_build.problems import InvalidMetadata, UserError
-from pipelines.cli import build_command, doctor_command, inspect_commands, publish_command
+from pipelines.cli import build_command, doctor_command, inspect_commands, publish_command, qa_commands
 from pipelines.cli.console import error_console
 from pipelines.cli.options import EngineName, GlobalOptions
 from pipelines.engines.base import EngineUnavailable
@@ -65,6 +65,7 @@ app.command("validate")(inspect_commands.validate)
 app.command("build")(build_command.build)
 app.command("publish")(publish_command.publish)
 app.command("doctor")(doctor_command.doctor)
+app.add_typer(qa_commands.app, name="qa")
 
 
 def main() -> None:

@@ -1,0 +1,87 @@
+"""QA checks on the documentation pages: page present, changelog row, migration guide, sync modes.
+
+A check that needs the page skips when the page is missing: ``docs_present`` already fails for
+it, and one missing file should read as one failure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from connector_build import versions
+from connector_build.connector import Connector
+from connector_build.metadata import ConnectorType
+from connector_build.qa import docs
+from connector_build.qa.model import Check, QAContext, Verdict, failed, passed, skipped
+
+
+def docs_present(connector: Connector, ctx: QAContext) -> Verdict:
+    page = docs.docs_page(connector, ctx.repo)
+    if not page.is_file():
+        setting = ctx.repo.settings.docs_dir
+        return failed(f"no documentation page: expected {ctx.shown(page)} "
+                      f"(the docs folder is docs-dir in [tool.connector-pipelines], now '{setting}')")
+    return passed(ctx.shown(page))
+
+
+def changelog_entry(connector: Connector, ctx: QAContext) -> Verdict:
+    page = docs.docs_page(connector, ctx.repo)
+    if not page.is_file():
+        return skipped(f"no documentation page {ctx.shown(page)} (see docs_present)")
+    version = connector.version
+    try:
+        line = docs.changelog_row(docs.read_lines(page), version)
+    except LookupError:
+        return failed(f"{ctx.shown(page)}: no 'Changelog' heading, so no changelog row for {version}")
+    if line is None:
+        return failed(f"{ctx.shown(page)}: the changelog has no row for the current version {version} "
+                      f"(add '| {version} | <date> | <pull request> | <subject> |')")
+    return passed(f"{ctx.shown(page)}:{line}: changelog row for {version}")
+
+
+def migration_guide(connector: Connector, ctx: QAContext) -> Verdict:
+    changes = _breaking_changes(connector)
+    if not changes:
+        return skipped("no releases.breakingChanges")
+    guide = docs.migration_guide(connector, ctx.repo)
+    if not guide.is_file():
+        return failed(f"breaking changes {', '.join(sorted(changes, key=versions.sort_key))} need a migration "
+                      f"guide: expected {ctx.shown(guide)}")
+    titles = [text for _, text in docs.headings(docs.read_lines(guide))]
+    missing = [v for v in sorted(changes, key=versions.sort_key, reverse=True)
+               if not any(re.match(rf"upgrading to v?{re.escape(v)}(?![\w.])", t, re.IGNORECASE) for t in titles)]
+    if missing:
+        return failed(f"{ctx.shown(guide)}: no '## Upgrading to <version>' heading for "
+                      f"{', '.join(missing)}")
+    return passed(f"{ctx.shown(guide)} covers {len(changes)} breaking change(s)")
+
+
+def destination_sync_modes_table(connector: Connector, ctx: QAContext) -> Verdict:
+    overrides = connector.data.overrides
+    enabled = [name for name in ("oss", "cloud") if (o := getattr(overrides, name)) is not None and o.enabled]
+    if not enabled:
+        return skipped("not enabled in the oss or cloud registry")
+    page = docs.docs_page(connector, ctx.repo)
+    if not page.is_file():
+        return skipped(f"no documentation page {ctx.shown(page)} (see docs_present)")
+    if not docs.has_sync_modes_table(docs.read_lines(page)):
+        return failed(f"{ctx.shown(page)}: no sync modes table (a Markdown table with a row such as "
+                      "'| Full Refresh Sync | Yes |')")
+    return passed(f"{ctx.shown(page)} has a sync modes table")
+
+
+def _breaking_changes(connector: Connector) -> dict[str, object]:
+    releases = connector.data.releases
+    return dict((releases.breakingChanges if releases else None) or {})
+
+
+DOCS_PRESENT = Check(
+    "docs_present", "The documentation page <docs-dir>/<type>s/<slug>.md exists.", docs_present)
+CHANGELOG = Check(
+    "changelog_entry", "The documentation's changelog has a row for the current dockerImageTag.", changelog_entry)
+MIGRATION_GUIDE = Check(
+    "migration_guide", "With breaking changes, <slug>-migrations.md exists with an 'Upgrading to' heading per change.",
+    migration_guide)
+SYNC_MODES = Check(
+    "destination_sync_modes_table", "A destination enabled in a registry documents its sync modes in a table.",
+    destination_sync_modes_table, types=frozenset({ConnectorType.DESTINATION}))

@@ -1,0 +1,132 @@
+"""What a QA check is, what it returns, and what it may know besides the connector.
+
+    check = Check("license_known", "The license is MIT or ELv2.", license_known)
+    result = check.run(connector, QAContext(repo))
+    result.status, result.message          # CheckStatus.FAIL, "metadata.yaml: data.license ..."
+
+A check function returns a :data:`Verdict` made with :func:`passed`, :func:`failed` or
+:func:`skipped`; :meth:`Check.run` first applies the check's filters (types, languages, support
+levels), so the function only sees connectors it applies to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from connector_build.connector import Connector, Language
+from connector_build.metadata import ConnectorType
+from connector_build.monorepo import Monorepo
+
+
+class CheckStatus(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check on one connector. ``message`` names the file to fix when the check fails."""
+
+    name: str
+    status: CheckStatus
+    message: str
+
+    @property
+    def failed(self) -> bool:
+        return self.status is CheckStatus.FAIL
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status.value, "message": self.message}
+
+
+Verdict = tuple[CheckStatus, str]
+
+
+def passed(message: str) -> Verdict:
+    return CheckStatus.PASS, message
+
+
+def failed(message: str) -> Verdict:
+    return CheckStatus.FAIL, message
+
+
+def skipped(reason: str) -> Verdict:
+    return CheckStatus.SKIP, reason
+
+
+@dataclass
+class QAContext:
+    """What checks may know besides the connector: the monorepo (docs folder), the git ref to
+    compare versions against (None: version checks skip), and today's date (deadline checks).
+
+    It also memoises per-connector facts several checks need (the base snapshot), so a run
+    asks git once per connector, not once per check.
+    """
+
+    repo: Monorepo
+    base_ref: str | None = None
+    today: dt.date = field(default_factory=dt.date.today)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def shown(self, path: Path) -> str:
+        """``path`` as messages show it: relative to the monorepo root when inside it."""
+        try:
+            return path.relative_to(self.repo.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+CheckFunction = Callable[[Connector, QAContext], Verdict]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named QA check and the connectors it applies to (None: all)."""
+
+    name: str
+    description: str
+    verify: CheckFunction
+    types: frozenset[ConnectorType] | None = None
+    languages: frozenset[Language] | None = None
+    support_levels: frozenset[str] | None = None
+
+    def skip_reason(self, connector: Connector) -> str | None:
+        if self.types is not None and connector.connector_type not in self.types:
+            return f"applies only to {_names(self.types, 's')}"
+        if self.languages is not None and connector.language not in self.languages:
+            return f"applies only to {_names(self.languages)} connectors"
+        if self.support_levels is not None and connector.support_level not in self.support_levels:
+            return f"applies only to {_names(self.support_levels)} connectors"
+        return None
+
+    def applies_to(self) -> str:
+        """The filters in words, for ``qa list``."""
+        parts = []
+        if self.types is not None:
+            parts.append(_names(self.types, "s"))
+        if self.languages is not None:
+            parts.append(_names(self.languages))
+        if self.support_levels is not None:
+            parts.append(_names(self.support_levels))
+        return ", ".join(parts) or "all"
+
+    def run(self, connector: Connector, context: QAContext) -> CheckResult:
+        reason = self.skip_reason(connector)
+        if reason:
+            return CheckResult(self.name, CheckStatus.SKIP, reason)
+        try:
+            status, message = self.verify(connector, context)
+        except (OSError, UnicodeDecodeError) as exc:
+            # A file that cannot be read is the connector's problem, not a crash of the run.
+            return CheckResult(self.name, CheckStatus.FAIL, f"cannot read a file: {exc}")
+        return CheckResult(self.name, status, message)
+
+
+def _names(values: frozenset[Any], suffix: str = "") -> str:
+    return " or ".join(sorted(f"{getattr(v, 'value', v)}{suffix}" for v in values))
