@@ -1,0 +1,53 @@
+"""The run summary in the terminal: one row per step, then the last log lines of each failure.
+
+    print_summary(run_report)            # results on stdout, failure logs on stderr
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from pipelines.reports.text import clean
+from pipelines.results import RunReport, StepStatus
+
+STATUS_STYLE = {StepStatus.SUCCESS: "green", StepStatus.FAILURE: "red", StepStatus.SKIPPED: "yellow"}
+STATUS_MARK = {StepStatus.SUCCESS: "✓", StepStatus.FAILURE: "✗", StepStatus.SKIPPED: "–"}
+FAILURE_TAIL_LINES = 12
+
+
+def summary_table(report: RunReport) -> Table:
+    """connector, step, status (coloured), duration, summary. Text is never read as rich markup."""
+    passed = sum(c.success for c in report.connectors)
+    title = f"{report.command}: {passed} of {len(report.connectors)} connector(s) succeeded"
+    table = Table(title=title, title_justify="left")
+    for column in ("connector", "step", "status", "time", "summary"):
+        table.add_column(column)
+    for connector in report.connectors:
+        for step in connector.steps:
+            status = Text(f"{STATUS_MARK[step.status]} {step.status.value}", style=STATUS_STYLE[step.status])
+            table.add_row(Text(connector.connector), Text(step.name), status, f"{step.duration_s:.1f}s",
+                          Text(clean(step.summary)))
+    return table
+
+
+def failure_logs(report: RunReport, tail_lines: int = FAILURE_TAIL_LINES) -> list[Text]:
+    """For every failed step: a heading, then its last ``tail_lines`` log lines."""
+    out: list[Text] = []
+    for connector in report.connectors:
+        for step in connector.steps:
+            if step.status is not StepStatus.FAILURE or not step.log_tail:
+                continue
+            where = f" ({step.log_path})" if step.log_path else ""
+            out.append(Text(f"{connector.connector} {step.name}: last log lines{where}", style="red"))
+            out.extend(Text(f"  {clean(line)}") for line in step.log_tail[-tail_lines:])
+    return out
+
+
+def print_summary(report: RunReport, console: Console | None = None, error_console: Console | None = None,
+                  tail_lines: int = FAILURE_TAIL_LINES) -> None:
+    (console or Console()).print(summary_table(report))
+    errors = error_console or Console(stderr=True)
+    for line in failure_logs(report, tail_lines):
+        errors.print(line, soft_wrap=True)
