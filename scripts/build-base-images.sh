@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Build local stand-ins for Airbyte's base images from Debian packages, for linux/amd64 and
+# linux/arm64, and push them to the local registry (start-registry.sh) as multi-arch OCI
+# image indexes:
+#
+#   localhost:5000/airbyte/python-connector-base:4.0.2        Debian bookworm minbase + python3,
+#       (+ :4.0.2-amd64, :4.0.2-arm64)                          python3-venv, python3-pip
+#   localhost:5000/airbyte/source-declarative-manifest:7.10.1  the above + airbyte-cdk 7.10.1,
+#       (+ :7.10.1-amd64, :7.10.1-arm64)                        entrypoint source-declarative-manifest
+#
+# Idempotent: an image whose index (covering the wanted platforms) is already in the registry
+# is skipped after one HEAD request; a platform tag already pushed is not rebuilt; root
+# filesystems are cached in $CP_HOME/base-images/rootfs.
+#
+# Environment:
+#   BASE_IMAGES_PLATFORMS  platforms to build, default "linux/amd64 linux/arm64"
+#   DEBIAN_MIRROR          apt mirror for mmdebstrap (default: deb.debian.org, else this
+#                          machine's own apt sources)
+#   CP_SPEC_MANIFEST       manifest.yaml used to check `spec` (default: shared fixtures'
+#                          source-pokeapi, else one from examples/)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+platforms_setting="${BASE_IMAGES_PLATFORMS:-linux/amd64 linux/arm64}"
+read -r -a PLATFORMS <<<"${platforms_setting//,/ }"
+((${#PLATFORMS[@]})) || die "BASE_IMAGES_PLATFORMS is empty"
+for p in "${PLATFORMS[@]}"; do
+    [[ "$p" == linux/amd64 || "$p" == linux/arm64 ]] || die "unsupported platform $p (linux/amd64, linux/arm64)"
+done
+
+BASE_REPO=localhost:$CP_REGISTRY_PORT/airbyte/python-connector-base
+BASE_VERSION=4.0.2
+SDM_REPO=localhost:$CP_REGISTRY_PORT/airbyte/source-declarative-manifest
+SDM_VERSION=7.10.1 # = the airbyte-cdk version inside, as in Airbyte's own image
+SUITE=bookworm
+INCLUDE=python3,python3-venv,python3-pip,python-is-python3,ca-certificates
+HOST_CA=/etc/ssl/certs/ca-certificates.crt
+OCITOOL=(python3 "$CP_SCRIPTS_DIR/ocitool.py")
+BASE_ENV=(
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+    LANG=C.UTF-8
+    PIP_BREAK_SYSTEM_PACKAGES=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PYTHONUNBUFFERED=1
+)
+
+load_registry_credentials
+docker info >/dev/null 2>&1 || die "docker does not answer: run scripts/start-docker.sh"
+
+arch_of() { printf '%s\n' "${1#linux/}"; }
+uname_of() { case "$1" in linux/amd64) echo x86_64 ;; linux/arm64) echo aarch64 ;; esac; }
+
+# local_arch IMAGE: "arch" or "arch/variant" of a local image, empty when absent.
+local_arch() {
+    docker image inspect -f '{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}}' "$1" 2>/dev/null || true
+}
+
+# check_platform IMAGE PLATFORM: the image's config and a real run both say PLATFORM.
+check_platform() {
+    local image="$1" platform="$2" arch got machine
+    arch="$(arch_of "$platform")"
+    got="$(local_arch "$image")"
+    [[ "${got%%/*}" == "$arch" ]] || die "$image: docker image inspect says $got, wanted $arch"
+    machine="$(docker run --rm --network none --platform "$platform" --entrypoint uname "$image" -m)"
+    [[ "$machine" == "$(uname_of "$platform")" ]] || die "$image: uname -m printed $machine on $platform"
+    log "checked $image: architecture $got, uname -m = $machine"
+}
+
+# debian_mirror: the first mirror that serves $SUITE: $DEBIAN_MIRROR, deb.debian.org, then
+# the ones in this machine's apt sources.
+debian_mirror() {
+    local candidates=() uri
+    [[ -n "${DEBIAN_MIRROR:-}" ]] && candidates+=("$DEBIAN_MIRROR")
+    candidates+=(http://deb.debian.org/debian)
+    while read -r uri; do
+        candidates+=("$uri")
+    done < <(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+        sed -nE 's#^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?(https?://[^[:space:]]*/debian)/?([[:space:]].*)?$#\3#p')
+    for uri in "${candidates[@]}"; do
+        if [[ "$(http_status "$uri/dists/$SUITE/Release" -I)" == 200 ]]; then
+            printf '%s\n' "$uri"
+            return 0
+        fi
+    done
+    die "no reachable Debian mirror for $SUITE (tried: ${candidates[*]}); set DEBIAN_MIRROR"
+}
+
+# rootfs PLATFORM: print the path of the cached root filesystem tar, building it if needed.
+rootfs() {
+    local platform="$1" arch key dir out mirror start
+    arch="$(arch_of "$platform")"
+    key="$(printf '%s|%s|%s|v1' "$SUITE" "$INCLUDE" "$arch" | sha256sum | cut -c1-12)"
+    dir="$(state_dir base-images/rootfs)"
+    out="$dir/$SUITE-minbase-$arch-$key.tar"
+    if [[ -s "$out" ]]; then
+        log "rootfs cached: $out"
+    else
+        mirror="$(debian_mirror)"
+        log "mmdebstrap $SUITE $arch from $mirror (cached as $out)"
+        start=$SECONDS
+        rm -f "$out.tmp"
+        mmdebstrap --quiet --variant=minbase --architectures="$arch" --include="$INCLUDE" \
+            --aptopt='Acquire::Retries "3"' \
+            --dpkgopt='path-exclude=/usr/share/man/*' \
+            --dpkgopt='path-exclude=/usr/share/doc/*' \
+            --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+            --format=tar "$SUITE" "$out.tmp" "$mirror" >&2
+        mv "$out.tmp" "$out"
+        log "mmdebstrap $arch took $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
+    fi
+    printf '%s\n' "$out"
+}
+
+# push_index REPO VERSION: join REPO:VERSION-<arch> of every wanted platform under REPO:VERSION,
+# then pull it back for each platform and check the architecture (native platform last, so
+# the local REPO:VERSION tag is the native image).
+push_index() {
+    local repo="$1" version="$2" p tags=() got
+    for p in "${PLATFORMS[@]}"; do tags+=("$version-$(arch_of "$p")"); done
+    log "putting OCI image index $repo:$version -> ${tags[*]}"
+    "${OCITOOL[@]}" put-index "$repo:$version" "${tags[@]}" >&2
+    for p in $(printf '%s\n' "${PLATFORMS[@]}" | sort -r); do # arm64 first, amd64 last
+        docker pull -q --platform "$p" "$repo:$version" >/dev/null
+        got="$(local_arch "$repo:$version")"
+        [[ "${got%%/*}" == "$(arch_of "$p")" ]] || die "docker pull --platform $p $repo:$version gave $got"
+        log "checked: docker pull --platform $p $repo:$version gives $got"
+    done
+}
+
+# ------------------------------------------------------------------ python-connector-base
+
+build_base() {
+    local p arch tag rootfs_tar
+    for p in "${PLATFORMS[@]}"; do
+        arch="$(arch_of "$p")"
+        tag="$BASE_REPO:$BASE_VERSION-$arch"
+        if "${OCITOOL[@]}" has-manifest "$tag"; then
+            log "$tag already in the registry"
+            continue
+        fi
+        if [[ "$(local_arch "$tag")" != "$arch"* ]]; then
+            rootfs_tar="$(rootfs "$p")"
+            log "docker load $tag (image tarball with architecture $arch written by ocitool.py)"
+            local env_args=() e
+            for e in "${BASE_ENV[@]}"; do env_args+=(--env "$e"); done
+            "${OCITOOL[@]}" image-tar --rootfs "$rootfs_tar" --platform "$p" --tag "$tag" \
+                "${env_args[@]}" --cmd /bin/bash \
+                --label "io.airbyte.name=airbyte/python-connector-base" \
+                --label "io.airbyte.version=$BASE_VERSION" \
+                --label "org.opencontainers.image.description=Local stand-in built from Debian $SUITE packages by connector-pipelines scripts/build-base-images.sh" \
+                --created-by "mmdebstrap --variant=minbase --architectures=$arch --include=$INCLUDE $SUITE" |
+                docker load -q >&2
+        fi
+        check_platform "$tag" "$p"
+        docker run --rm --network none --platform "$p" "$tag" python -c 'import ensurepip, venv, ssl, sys; print(sys.version.split()[0])' >/dev/null ||
+            die "$tag: python3 with venv and ssl does not run"
+        log "docker push $tag"
+        docker push -q "$tag" >/dev/null
+    done
+    push_index "$BASE_REPO" "$BASE_VERSION"
+}
+
+# ------------------------------------------------------------------ source-declarative-manifest
+
+# cdk_version: $SDM_VERSION when PyPI has it, else the nearest 7.x (logged loudly).
+cdk_version() {
+    local versions
+    versions="$(cd / && python3 -m pip index versions airbyte-cdk 2>/dev/null | sed -n 's/^Available versions: //p')"
+    [[ -n "$versions" ]] || die "pip index versions airbyte-cdk gave nothing (is PyPI reachable?)"
+    python3 - "$SDM_VERSION" "$versions" <<'PY'
+import sys
+want = tuple(int(x) for x in sys.argv[1].split("."))
+versions = [tuple(int(x) for x in v.split(".")) for v in sys.argv[2].split(", ") if v.replace(".", "").isdigit()]
+if want in versions:
+    print(sys.argv[1]); sys.exit()
+same_major = sorted(v for v in versions if v[0] == want[0])
+older = [v for v in same_major if v < want]
+pick = older[-1] if older else same_major[0]
+print(".".join(map(str, pick)))
+PY
+}
+
+# spec_manifest: path of a real manifest-only connector's manifest.yaml, or nothing.
+spec_manifest() {
+    local candidate
+    for candidate in "${CP_SPEC_MANIFEST:-}" \
+        "$CP_REPO_ROOT/../shared/fixtures/airbyte/connectors/source-pokeapi/manifest.yaml" \
+        /work/shared/fixtures/airbyte/connectors/source-pokeapi/manifest.yaml \
+        $(find "$CP_REPO_ROOT/examples" -name manifest.yaml 2>/dev/null | sort | head -1); do
+        [[ -n "$candidate" && -r "$candidate" ]] && { readlink -f "$candidate"; return 0; }
+    done
+    return 0
+}
+
+# check_spec IMAGE PLATFORM: the manifest mounted where Airbyte puts it answers `spec`.
+check_spec() {
+    local image="$1" platform="$2" manifest start
+    manifest="$(spec_manifest)"
+    if [[ -z "$manifest" ]]; then
+        log "WARNING: no manifest.yaml found to check \`spec\` on $image ($platform); set CP_SPEC_MANIFEST"
+        return 0
+    fi
+    start=$SECONDS
+    docker run --rm --platform "$platform" --network none \
+        -v "$manifest:/airbyte/integration_code/source_declarative_manifest/manifest.yaml:ro" \
+        -w /airbyte/integration_code/source_declarative_manifest \
+        "$image" spec 2>&1 | "${OCITOOL[@]}" find-message SPEC >/dev/null ||
+        die "$image ($platform): \`spec\` with $manifest printed no SPEC message"
+    log "checked $image ($platform): \`spec\` with $(basename "$(dirname "$manifest")")/manifest.yaml prints a SPEC message ($((SECONDS - start))s)"
+}
+
+build_sdm() {
+    local version="" p arch tag base container start config
+    for p in "${PLATFORMS[@]}"; do
+        arch="$(arch_of "$p")"
+        tag="$SDM_REPO:$SDM_VERSION-$arch"
+        if "${OCITOOL[@]}" has-manifest "$tag"; then
+            log "$tag already in the registry"
+            continue
+        fi
+        if [[ "$(local_arch "$tag")" != "$arch"* ]]; then
+            if [[ -z "$version" ]]; then
+                version="$(cdk_version)"
+                [[ "$version" == "$SDM_VERSION" ]] ||
+                    log "WARNING: airbyte-cdk==$SDM_VERSION is not on PyPI; using the nearest 7.x, $version"
+            fi
+            base="$BASE_REPO:$BASE_VERSION-$arch"
+            [[ "$(local_arch "$base")" == "$arch"* ]] || docker pull -q "$base" >/dev/null
+            container="cp-build-sdm-$arch"
+            docker rm -f "$container" >/dev/null 2>&1 || true
+            # Not a Dockerfile: dockerd 20.10's classic builder cannot mount a file into a RUN
+            # step, and a COPY'd CA bundle would stay in a layer. Instead pip runs in a
+            # container with host networking and this machine's CA bundle bind-mounted over
+            # the image's own (a mount is not part of the committed layer), and PIP_CERT is
+            # set inside the command, not in the container's env (commit would keep it).
+            # The commit then replaces entrypoint and cmd with the image's own.
+            log "pip install airbyte-cdk==$version for $p (host network, host CA mounted)"
+            start=$SECONDS
+            docker run --name "$container" --platform "$p" --network host \
+                -v "$HOST_CA:/etc/ssl/certs/ca-certificates.crt:ro" \
+                --entrypoint /bin/sh "$base" -c "
+                    PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+                    pip install --no-cache-dir --no-warn-script-location --root-user-action=ignore --progress-bar off -q 'airbyte-cdk==$version' &&
+                    mkdir -p /airbyte/integration_code/source_declarative_manifest &&
+                    rm -rf /root/.cache /tmp/*" >&2
+            log "pip install for $p took $((SECONDS - start))s"
+            docker commit -m "pip install airbyte-cdk==$version" \
+                --change 'WORKDIR /airbyte/integration_code' \
+                --change 'ENV AIRBYTE_ENTRYPOINT=source-declarative-manifest' \
+                --change 'ENTRYPOINT ["source-declarative-manifest"]' \
+                --change 'CMD []' \
+                --change "LABEL io.airbyte.name=airbyte/source-declarative-manifest io.airbyte.version=$SDM_VERSION io.airbyte.cdk-version=$version" \
+                "$container" "$tag" >/dev/null
+            docker rm "$container" >/dev/null
+        fi
+        check_platform "$tag" "$p"
+        config="$(docker image inspect -f '{{json .Config.Env}} {{json .Config.Entrypoint}} {{json .Config.Cmd}}' "$tag")"
+        [[ "$config" != *PIP_CERT* && "$config" != *SSL_CERT_FILE* ]] || die "$tag: build-time CA settings leaked into the image config: $config"
+        [[ "$config" == *'["source-declarative-manifest"]'* ]] || die "$tag: wrong entrypoint: $config"
+        check_spec "$tag" "$p"
+        log "docker push $tag"
+        docker push -q "$tag" >/dev/null
+    done
+    push_index "$SDM_REPO" "$SDM_VERSION"
+}
+
+# ------------------------------------------------------------------ main
+
+for image in base sdm; do
+    case "$image" in
+        base) repo="$BASE_REPO" version="$BASE_VERSION" ;;
+        sdm) repo="$SDM_REPO" version="$SDM_VERSION" ;;
+    esac
+    if "${OCITOOL[@]}" has-index "$repo:$version" "${PLATFORMS[@]}"; then
+        log "$repo:$version already in the registry for ${PLATFORMS[*]}: skipping"
+        continue
+    fi
+    start=$SECONDS
+    "build_$image"
+    log "$repo:$version built and pushed for ${PLATFORMS[*]} in $((SECONDS - start))s"
+done
+log "done: $BASE_REPO:$BASE_VERSION and $SDM_REPO:$SDM_VERSION (${PLATFORMS[*]})"
