@@ -42,6 +42,8 @@ class BuildImages:
     name: str = "build"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
+        if state.connector.support_level == "archived":
+            return "archived connector: no longer built"
         return None
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:

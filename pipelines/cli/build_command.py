@@ -106,4 +106,9 @@ def build(
             await engine.close()
         finish_run(report, reports_at, notices=getattr(engine, "notices", []))
 
-    anyio.run(main)
+    try:
+        anyio.run(main)
+    finally:
+        cleanup = getattr(engine, "remove_own_containers", None)
+        if cleanup:
+            cleanup()

@@ -140,6 +140,10 @@ def publish(
         anyio.run(main)
     except RegistryError as exc:
         raise UserError(str(exc)) from None
+    finally:
+        cleanup = getattr(engine, "remove_own_containers", None)
+        if cleanup:
+            cleanup()
 
 
 def _count(registry: object) -> int:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tarfile
 import threading
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,6 +50,8 @@ LOCAL_BASE_REPOSITORY = "connector-pipelines/base"
 """Where a base image pulled for one platform is tagged, so two platforms never share a tag."""
 
 STDIN_PATH = "/tmp/connector-pipelines-stdin"
+RUN_LABEL = "io.connector-pipelines.run"
+"""Every container we start carries it, valued with the engine's run id, so leftovers can be found."""
 
 
 class DockerEngine:
@@ -60,6 +64,7 @@ class DockerEngine:
         self._resolved_bases: dict[tuple[str, str], str] = {}
         self._notices: set[str] = set()
         self.notices: list[str] = []
+        self.run_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         """One-time messages for the user (e.g. a mirror replaced a pinned digest)."""
 
     @classmethod
@@ -196,7 +201,7 @@ class DockerEngine:
                   env: Mapping[str, str] | None = None, network: str = "none",
                   entrypoint: Sequence[str] | None = None,
                   timeout_s: float = 600, log: StepLog) -> RunResult:
-        holder: dict[str, Container] = {}
+        holder = _ContainerHolder()
         try:
             return await anyio.to_thread.run_sync(
                 self._run_sync, image, list(args), platform, dict(files or {}), stdin, dict(env or {}),
@@ -204,14 +209,14 @@ class DockerEngine:
                 abandon_on_cancel=True,
             )
         finally:
-            container = holder.get("container")
+            container = holder.close()
             if container is not None:
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(_remove_quietly, container)
 
     def _run_sync(self, image: str, args: list[str], platform: str | None, files: dict[str, bytes],
                   stdin: bytes | None, env: dict[str, str], network: str, entrypoint: list[str] | None,
-                  timeout_s: float, log: StepLog, holder: dict[str, Container]) -> RunResult:
+                  timeout_s: float, log: StepLog, holder: _ContainerHolder) -> RunResult:
         command: list[str] = args
         if stdin is not None:
             # The Engine API's attach-for-stdin is fragile across daemon versions: hand the input
@@ -223,9 +228,11 @@ class DockerEngine:
         log.write(f"$ {' '.join(args)}")
         container = self.client.containers.create(
             image, command=command, entrypoint=entrypoint, environment=env, network_mode=network,
-            platform=platform, labels={"io.connector-pipelines.run": "1"},
+            platform=platform, labels={RUN_LABEL: self.run_id},
         )
-        holder["container"] = container
+        if not holder.keep(container):  # the run was cancelled while the container was being created
+            _remove_quietly(container)
+            return RunResult(exit_code=-1, stdout="", stderr="cancelled", timed_out=False)
         if files:
             container.put_archive("/", _files_tar(files))
         container.start()
@@ -281,12 +288,35 @@ class DockerEngine:
         log.write(f"pushed {reference}@{digest}")
         return digest
 
-    def remove_leftover_containers(self) -> int:
-        """Remove containers a killed run left behind (they carry our label)."""
-        leftovers = self.client.containers.list(all=True, filters={"label": "io.connector-pipelines.run=1"})
+    def remove_own_containers(self) -> int:
+        """Remove every container this engine started that is still there. The last thing a
+        command does, even on Ctrl-C: it catches a container whose creation was in flight when
+        the run was cancelled."""
+        leftovers = self.client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={self.run_id}"})
         for container in leftovers:
             _remove_quietly(container)
         return len(leftovers)
+
+
+class _ContainerHolder:
+    """Hands a container from the worker thread to the cancelling task, whichever comes first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._container: Container | None = None
+        self._closed = False
+
+    def keep(self, container: Container) -> bool:
+        with self._lock:
+            if self._closed:
+                return False
+            self._container = container
+            return True
+
+    def close(self) -> Container | None:
+        with self._lock:
+            self._closed = True
+            return self._container
 
 
 def _auth_config(auth: RegistryAuth | None) -> dict[str, str] | None:

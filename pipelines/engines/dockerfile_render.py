@@ -89,7 +89,8 @@ def build_context(plan: ContainerPlan, extra_files: Mapping[str, bytes]) -> byte
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for path in sorted(_context_files(plan.context_dir, plan.excludes)):
             relative = path.relative_to(plan.context_dir).as_posix()
-            info = tar.gettarinfo(str(path), arcname=relative)
+            # Symlinked files are sent as the files they point to (monorepos share files that way).
+            info = tar.gettarinfo(str(path.resolve()), arcname=relative)
             info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
             if info.isfile():
                 with path.open("rb") as handle:

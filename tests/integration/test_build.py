@@ -166,7 +166,7 @@ def test_ctrl_c_cancels_cleanly_and_leaves_no_container(tmp_path: Path, docker_c
         [sys.executable, "-m", "pipelines.cli.app", "--repo", str(tmp_path), "build", "source-sleepy"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(),
     )
-    label = {"label": "io.connector-pipelines.run=1"}
+    label = {"label": "io.connector-pipelines.run"}
     deadline = time.monotonic() + 120
     while not docker_client.containers.list(filters=label) and time.monotonic() < deadline:
         time.sleep(0.5)

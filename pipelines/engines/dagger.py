@@ -1,0 +1,572 @@
+"""The Dagger engine: executes the same ContainerPlans through dagger-io, on any Dagger engine.
+
+Two parts. :func:`container_from_plan` is the translation, a pure function from a plan to a lazy
+``dagger.Container`` (no call reaches the engine until something is awaited); the Dagger module in
+``dagger/`` uses it as it is. :class:`DaggerEngine` is the :class:`~pipelines.engines.base.Engine`
+the CLI runs with ``--engine dagger``: one Dagger session per engine, opened on first use and
+closed by ``close()``.
+
+    engine = DaggerEngine.connect()          # raises EngineUnavailable with how to reach an engine
+    image = await engine.build(plan, tags=["airbyte/source-x:dev"], log=log, options=BuildOptions())
+    result = await engine.run(image.reference, ["spec"], platform=plan.platform, log=log)
+    await engine.close()
+
+Differences from the Docker engine, each forced by Dagger itself:
+
+- Dagger execs always have a network: ``run(network="none")`` cannot be enforced.
+- Dagger caches execs by their inputs; ``run`` adds a unique environment variable
+  (``CONNECTOR_PIPELINES_RUN``) so a connector really runs each time (stale results were
+  airbyte-ci's complaint, airbytehq/airbyte#28299). Builds stay cached: their inputs are the files.
+- Built images live in the Dagger engine's cache. When a Docker daemon is reachable they are also
+  exported (a gzip, Docker-media-type tarball) and loaded into it under their tags, so
+  ``airbyte/source-x:dev`` is there for ``docker run`` as with the Docker engine.
+"""
+
+# Import order: ruff takes `dagger` for first-party because of the module folder `dagger/` at the
+# root; it is dagger-io (known-third-party = ["dagger"] in [tool.ruff.lint.isort] would say so).
+from __future__ import annotations  # noqa: I001
+
+import hashlib
+import os
+import shlex
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, assert_never
+
+import anyio
+import anyio.to_thread
+import dagger
+
+from connector_build.images import ImageReference, resolve_base_image
+from connector_build.plan import (
+    ContainerPlan,
+    CopyFiles,
+    CopyFromStage,
+    DockerfileBase,
+    Entrypoint,
+    Env,
+    ImageBase,
+    Label,
+    Operation,
+    Run,
+    Stage,
+    StageBase,
+    Workdir,
+)
+from pipelines.engines.base import (
+    BuildFailed,
+    BuildOptions,
+    BuiltImage,
+    EngineError,
+    EngineUnavailable,
+    PushFailed,
+    RegistryAuth,
+    RunResult,
+)
+from pipelines.engines.dockerfile_render import CA_PATH_IN_STAGE
+from pipelines.logs import StepLog, register_secret
+
+SESSION_ENV = ("DAGGER_SESSION_PORT", "DAGGER_SESSION_TOKEN")
+RUNNER_HOST_ENV = "_EXPERIMENTAL_DAGGER_RUNNER_HOST"
+CLI_BIN_ENV = "_EXPERIMENTAL_DAGGER_CLI_BIN"
+
+HOW_TO_CONNECT = (
+    "run inside a Dagger session (`dagger run connector-pipelines --engine dagger ...`), "
+    f"or point to an engine with {RUNNER_HOST_ENV}=tcp://host:port (a remote engine) "
+    "and the `dagger` CLI on PATH"
+)
+
+CACHE_VOLUME_PREFIX = "connector-pipelines-"
+RUN_NONCE_ENV = "CONNECTOR_PIPELINES_RUN"
+STDIN_PATH = "/tmp/connector-pipelines-stdin"
+IMAGE_ID_PREFIX = "dagger:"
+
+
+@dataclass(frozen=True)
+class RegistryCredential:
+    """Credentials for one registry as the Dagger API takes them: the password is a Secret."""
+
+    registry: str
+    username: str
+    secret: dagger.Secret
+
+
+def registry_credentials(client: dagger.Client, auths: Sequence[RegistryAuth]) -> list[RegistryCredential]:
+    """Turn plain :class:`RegistryAuth` into Dagger secrets (never logged, never in a layer)."""
+    return [
+        RegistryCredential(
+            auth.registry,
+            auth.username,
+            client.set_secret(f"registry-{auth.registry}-{auth.username}", auth.password),
+        )
+        for auth in auths
+    ]
+
+
+# -- the translation -------------------------------------------------------------------------
+
+
+def container_from_plan(
+    client: dagger.Client,
+    plan: ContainerPlan,
+    context: dagger.Directory,
+    *,
+    image_mirrors: Mapping[str, str] | None = None,
+    credentials: Sequence[RegistryCredential] = (),
+    ca_bundle: dagger.File | None = None,
+    local_images: Mapping[str, dagger.Container] | None = None,
+    on_notice: Callable[[str], None] | None = None,
+) -> dagger.Container:
+    """The image ``plan`` describes, as a lazy Dagger container (nothing runs until awaited).
+
+    ``context`` is the plan's ``context_dir`` as a Dagger directory; the plan's excludes are
+    applied here too. Whether a ``CopyFiles`` source is a file or a folder is read from the local
+    ``plan.context_dir`` (recipes need that folder to make the plan, so it is there).
+    ``local_images`` maps the references of ``ImageBase(local=True)`` to containers built in
+    this session (e.g. a connector image for its test image). ``ca_bundle`` is mounted for the
+    ``Run`` steps that need it, only while they run: it never reaches a layer.
+    """
+    plan.validate()
+    files = context.filter(exclude=list(plan.excludes)) if plan.excludes else context
+    platform = dagger.Platform(plan.platform)
+    translator = _Translator(client, plan, files, platform, dict(image_mirrors or {}), list(credentials),
+                             ca_bundle, dict(local_images or {}), on_notice)
+    stages: dict[str, dagger.Container] = {}
+    for stage in plan.stages:
+        stages[stage.name] = translator.stage(stage, stages)
+    return stages[plan.image_stage.name]
+
+
+class _Translator:
+    """One plan's translation; holds what every stage needs so the functions stay small."""
+
+    def __init__(self, client: dagger.Client, plan: ContainerPlan, files: dagger.Directory,
+                 platform: dagger.Platform, mirrors: dict[str, str], credentials: list[RegistryCredential],
+                 ca_bundle: dagger.File | None, local_images: dict[str, dagger.Container],
+                 on_notice: Callable[[str], None] | None) -> None:
+        self.client = client
+        self.plan = plan
+        self.files = files
+        self.platform = platform
+        self.mirrors = mirrors
+        self.credentials = credentials
+        self.ca_bundle = ca_bundle
+        self.local_images = local_images
+        self.on_notice = on_notice
+
+    def stage(self, stage: Stage, earlier: Mapping[str, dagger.Container]) -> dagger.Container:
+        container = self.base(stage, earlier)
+        for op in stage.operations:
+            container = self.operation(container, op, earlier)
+        return container
+
+    def base(self, stage: Stage, earlier: Mapping[str, dagger.Container]) -> dagger.Container:
+        base = stage.base
+        if isinstance(base, StageBase):
+            return earlier[base.stage]
+        if isinstance(base, DockerfileBase):
+            return self.files.docker_build(dockerfile=base.dockerfile, platform=self.platform)
+        if isinstance(base, ImageBase):
+            if base.local:
+                return self.local_image(base.reference)
+            return self.pulled_image(base.reference)
+        assert_never(base)
+
+    def local_image(self, reference: str) -> dagger.Container:
+        """An image this run built; else one in the host's image store. Never pulled."""
+        found = self.local_images.get(reference)
+        if found is not None:
+            return found
+        return self.client.host().container_image(reference)
+
+    def pulled_image(self, reference: str) -> dagger.Container:
+        resolved = resolve_base_image(reference, self.mirrors)
+        notice = resolved.notice()
+        if notice and self.on_notice:
+            self.on_notice(notice)
+        container = self.client.container(platform=self.platform)
+        registry = ImageReference.parse(resolved.reference).registry
+        credential = next((c for c in self.credentials if c.registry == registry), None)
+        if credential is not None:
+            container = container.with_registry_auth(registry, credential.username, credential.secret)
+        return container.from_(resolved.reference)
+
+    def operation(self, container: dagger.Container, op: Operation,
+                  earlier: Mapping[str, dagger.Container]) -> dagger.Container:
+        if isinstance(op, Workdir):
+            # Docker's WORKDIR creates the folder; merging an empty directory does the same here.
+            return container.with_directory(op.path, self.client.directory()).with_workdir(op.path)
+        if isinstance(op, CopyFiles):
+            return self.copy(container, op)
+        if isinstance(op, CopyFromStage):
+            return container.with_directory(op.destination, earlier[op.stage].directory(op.source))
+        if isinstance(op, Env):
+            return container.with_env_variable(op.name, op.value)
+        if isinstance(op, Label):
+            return container.with_label(op.name, op.value)
+        if isinstance(op, Entrypoint):
+            return container.with_entrypoint(list(op.argv))
+        if isinstance(op, Run):
+            return self.run(container, op)
+        assert_never(op)
+
+    def copy(self, container: dagger.Container, op: CopyFiles) -> dagger.Container:
+        """``COPY`` semantics: a folder's contents go into the destination, a file goes into it."""
+        into_folder = op.destination.endswith("/") or len(op.sources) > 1
+        for source in op.sources:
+            local = self.plan.context_dir / source
+            if source in (".", "") or local.is_dir():
+                folder = self.files if source in (".", "") else self.files.directory(source)
+                container = container.with_directory(op.destination, folder)
+            else:
+                target = str(PurePosixPath(op.destination) / PurePosixPath(source).name) if into_folder \
+                    else op.destination
+                container = container.with_file(target, self.files.file(source))
+        return container
+
+    def run(self, container: dagger.Container, op: Run) -> dagger.Container:
+        argv = list(op.argv)
+        mounted: list[str] = []
+        if op.cache and op.cache_path:
+            volume = self.client.cache_volume(f"{CACHE_VOLUME_PREFIX}{op.cache}")
+            container = container.with_mounted_cache(op.cache_path, volume)
+            mounted.append(op.cache_path)
+        if op.needs_ca and self.ca_bundle is not None:
+            container = container.with_mounted_file(CA_PATH_IN_STAGE, self.ca_bundle)
+            mounted.append(CA_PATH_IN_STAGE)
+            argv = ca_environment(CA_PATH_IN_STAGE) + argv
+        container = container.with_exec(argv)
+        for path in mounted:  # only this exec saw them
+            container = container.without_mount(path)
+        return container
+
+
+def ca_environment(path: str) -> list[str]:
+    """``env`` prefix that points pip, requests and OpenSSL at a CA bundle for one command."""
+    return ["env", f"PIP_CERT={path}", f"SSL_CERT_FILE={path}", f"REQUESTS_CA_BUNDLE={path}"]
+
+
+def needs_ca(plan: ContainerPlan) -> bool:
+    return any(isinstance(op, Run) and op.needs_ca for stage in plan.stages for op in stage.operations)
+
+
+# -- the engine ------------------------------------------------------------------------------
+
+
+def engine_reachable() -> str | None:
+    """How a Dagger engine would be reached from here, or None when it cannot be."""
+    if all(os.environ.get(name) for name in SESSION_ENV):
+        return "the current Dagger session (DAGGER_SESSION_PORT)"
+    if os.environ.get(RUNNER_HOST_ENV):
+        return f"the engine at {os.environ[RUNNER_HOST_ENV]}"
+    if os.environ.get(CLI_BIN_ENV):
+        return f"a session started by {os.environ[CLI_BIN_ENV]}"
+    cli = shutil.which("dagger")
+    if cli:
+        return f"a session started by {cli}"
+    return None
+
+
+class DaggerEngine:
+    """:class:`~pipelines.engines.base.Engine` over one Dagger session (opened lazily)."""
+
+    name = "dagger"
+
+    def __init__(self, *, config: dagger.Config | None = None, export_to_docker: bool = True) -> None:
+        self._config = config
+        self._export_to_docker = export_to_docker
+        self._connection: dagger.Connection | None = None
+        self._client: dagger.Client | None = None
+        self._lock = anyio.Lock()
+        self._images: dict[tuple[str, str], dagger.Container] = {}
+        """Built and pulled containers by (reference, platform); references include image ids."""
+        self._docker: Any = None
+        self._docker_checked = False
+        self._scratch: Path | None = None
+        """Host files the session uploads lazily (binary run files); removed by ``close()``."""
+        self.notices: list[str] = []
+        """One-time messages for the user (a mirror replaced a pinned digest, no Docker daemon …)."""
+
+    @classmethod
+    def connect(cls, *, config: dagger.Config | None = None) -> DaggerEngine:
+        """An engine for the reachable Dagger engine, or EngineUnavailable saying how to get one."""
+        if engine_reachable() is None:
+            raise EngineUnavailable(f"no Dagger engine to connect to: {HOW_TO_CONNECT}")
+        return cls(config=config)
+
+    async def client(self) -> dagger.Client:
+        """The session's client, opening the session on first use."""
+        async with self._lock:
+            if self._client is not None:
+                return self._client
+            cli = shutil.which("dagger")
+            if cli and not any(os.environ.get(name) for name in (*SESSION_ENV, CLI_BIN_ENV)):
+                # Without this the SDK downloads its own CLI, which fails where dl.dagger.io is blocked.
+                os.environ[CLI_BIN_ENV] = cli
+            connection = dagger.Connection(self._config)
+            try:
+                # Entered by hand, not in an ``async with``: the session outlives this call and
+                # ends in ``close()`` (``__aenter__`` is what types the result as a Client).
+                client = await connection.__aenter__()
+            except (dagger.DaggerError, OSError) as exc:
+                with anyio.CancelScope(shield=True):
+                    await connection.__aexit__(None, None, None)
+                raise EngineUnavailable(f"cannot start a Dagger session ({_first_line(exc)}); {HOW_TO_CONNECT}") \
+                    from None
+            self._connection, self._client = connection, client
+            return client
+
+    async def close(self) -> None:
+        async with self._lock:
+            connection, self._connection, self._client = self._connection, None, None
+            self._images.clear()
+            if connection is not None:
+                with anyio.CancelScope(shield=True):
+                    await connection.__aexit__(None, None, None)
+        if self._docker is not None:
+            await anyio.to_thread.run_sync(self._docker.close)
+            self._docker = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    # -- build ---------------------------------------------------------------------------
+
+    async def build(self, plan: ContainerPlan, *, tags: Sequence[str], log: StepLog,
+                    options: BuildOptions) -> BuiltImage:
+        client = await self.client()
+        for auth in options.registry_auth:
+            register_secret(auth.password)
+        context = client.host().directory(str(plan.context_dir.resolve()), exclude=list(plan.excludes))
+        ca_bundle = None
+        if options.ca_bundle is not None and needs_ca(plan):
+            ca_bundle = client.host().file(str(options.ca_bundle.resolve()))
+        container = container_from_plan(
+            client, plan, context,
+            image_mirrors=options.image_mirrors,
+            credentials=registry_credentials(client, options.registry_auth),
+            ca_bundle=ca_bundle,
+            local_images=self._local_images(plan.platform),
+            on_notice=lambda notice: self._notice(notice, log),
+        )
+        log.write(f"building {tags[0]} for {plan.platform} on the Dagger engine")
+        try:
+            container = await container.sync()
+            platform = await container.platform()
+            container_id = await container.id()
+        except dagger.ExecError as exc:
+            log.write(exc.stdout)
+            log.write(exc.stderr)
+            raise BuildFailed(f"build failed: `{shlex.join(exc.command)}` exited with {exc.exit_code}",
+                              log.tail(15)) from None
+        except dagger.QueryError as exc:
+            log.write(str(exc))
+            raise BuildFailed(f"build failed: {_first_line(exc)}", log.tail(15)) from None
+        except dagger.DaggerError as exc:
+            raise EngineError(f"the Dagger engine failed: {_first_line(exc)}", log.tail(5)) from None
+        wanted = plan.platform.split("/")[1]
+        architecture = str(platform).split("/")[1] if "/" in str(platform) else str(platform)
+        if architecture != wanted:
+            raise BuildFailed(f"built image says platform '{platform}', expected '{plan.platform}'", log.tail(5))
+        image_id = IMAGE_ID_PREFIX + "sha256:" + hashlib.sha256(container_id.encode()).hexdigest()
+        for reference in (image_id, *tags):
+            self._images[(reference, plan.platform)] = container
+        await self._load_into_docker(container, list(tags), log)
+        log.write(f"built {image_id[:26]} as {', '.join(tags)}")
+        return BuiltImage(reference=tags[0], platform=plan.platform, image_id=image_id)
+
+    def _local_images(self, platform: str) -> dict[str, dagger.Container]:
+        return {reference: c for (reference, p), c in self._images.items() if p == platform}
+
+    def _notice(self, notice: str, log: StepLog) -> None:
+        log.write(notice)
+        if notice not in self.notices:
+            self.notices.append(notice)
+
+    async def _load_into_docker(self, container: dagger.Container, tags: list[str], log: StepLog) -> None:
+        """Export the image and ``docker load`` it, so its tags exist in the local daemon too."""
+        docker_client = await self._docker_client()
+        if docker_client is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="connector-pipelines-") as folder:
+            tarball = Path(folder) / "image.tar"
+            try:
+                # Gzip and Docker media types: what a Docker 20.10 daemon loads (zstd it cannot).
+                await container.export(str(tarball), forced_compression=dagger.ImageLayerCompression.Gzip,
+                                       media_types=dagger.ImageMediaTypes.DockerMediaTypes)
+            except dagger.DaggerError as exc:
+                self._notice(f"could not export {tags[0]} from the Dagger engine: {_first_line(exc)}", log)
+                return
+
+            def load() -> None:
+                with tarball.open("rb") as handle:
+                    images = docker_client.images.load(handle)
+                for image in images[:1]:
+                    for tag in tags:
+                        repository, _, name = tag.rpartition(":")
+                        image.tag(repository, name)
+
+            try:
+                await anyio.to_thread.run_sync(load)
+            except Exception as exc:  # docker-py raises APIError, ImageLoadError, requests errors
+                self._notice(f"could not load {tags[0]} into the Docker daemon: {_first_line(exc)}", log)
+                return
+        log.write(f"loaded into the local Docker daemon as {', '.join(tags)}")
+
+    async def _docker_client(self) -> Any:
+        """docker-py's client when a daemon answers, else None (checked once)."""
+        if not self._export_to_docker:
+            return None
+        if not self._docker_checked:
+            self._docker_checked = True
+
+            def ping() -> Any:
+                import docker
+                import docker.errors
+
+                try:
+                    found = docker.from_env(timeout=600)
+                    found.ping()
+                except docker.errors.DockerException:
+                    return None
+                return found
+
+            self._docker = await anyio.to_thread.run_sync(ping)
+            if self._docker is None:
+                self.notices.append("no Docker daemon: built images stay in the Dagger engine's cache, "
+                                    "not in `docker images`")
+        return self._docker
+
+    # -- run -----------------------------------------------------------------------------
+
+    async def run(self, image: str, args: Sequence[str], *, platform: str | None = None,
+                  files: Mapping[str, bytes] | None = None, stdin: bytes | None = None,
+                  env: Mapping[str, str] | None = None, network: str = "none",
+                  entrypoint: Sequence[str] | None = None,
+                  timeout_s: float = 600, log: StepLog) -> RunResult:
+        client = await self.client()
+        container = self._container(client, image, platform)
+        if entrypoint:
+            container = container.with_entrypoint(list(entrypoint))
+        for name, value in (env or {}).items():
+            container = container.with_env_variable(name, value)
+        container = container.with_env_variable(RUN_NONCE_ENV, uuid.uuid4().hex)
+        for path, data in (files or {}).items():
+            container = self._with_bytes(client, container, path, data)
+        stdin_text = ""
+        redirect_stdin = ""
+        if stdin is not None:
+            try:
+                stdin_text = stdin.decode("utf-8")
+            except UnicodeDecodeError:
+                container = self._with_bytes(client, container, STDIN_PATH, stdin)
+                redirect_stdin = STDIN_PATH
+        ran = container.with_exec(list(args), use_entrypoint=True, stdin=stdin_text, redirect_stdin=redirect_stdin,
+                                  expect=dagger.ReturnType.ANY)
+        log.write(f"$ {' '.join(args)}")
+        try:
+            with anyio.fail_after(timeout_s):
+                exit_code = await ran.exit_code()
+                stdout = await ran.stdout()
+                stderr = await ran.stderr()
+        except TimeoutError:
+            log.write(f"timed out after {timeout_s:.0f} s")
+            return RunResult(exit_code=-1, stdout="", stderr="", timed_out=True)
+        except dagger.ExecError as exc:  # exit codes ReturnType.ANY leaves out (killed by a signal)
+            exit_code, stdout, stderr = exc.exit_code, exc.stdout, exc.stderr
+        except dagger.QueryError as exc:
+            raise EngineError(f"cannot run {image}: {_first_line(exc)}") from None
+        except dagger.DaggerError as exc:
+            raise EngineError(f"the Dagger engine failed: {_first_line(exc)}") from None
+        log.write(stderr)
+        log.write(f"exit code {exit_code}")
+        return RunResult(exit_code=exit_code, stdout=stdout, stderr=stderr)
+
+    def _with_bytes(self, client: dagger.Client, container: dagger.Container, path: str,
+                    data: bytes) -> dagger.Container:
+        """Put ``data`` at ``path``: text directly; other bytes through a host file (the API's
+        ``with_new_file`` takes text only). The host file must outlive the lazy query: it is
+        removed by ``close()``."""
+        try:
+            return container.with_new_file(path, data.decode("utf-8"), permissions=0o644)
+        except UnicodeDecodeError:
+            pass
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="connector-pipelines-dagger-"))
+        host_file = self._scratch / uuid.uuid4().hex
+        host_file.write_bytes(data)
+        return container.with_file(path, client.host().file(str(host_file)), permissions=0o644)
+
+    def _container(self, client: dagger.Client, image: str, platform: str | None) -> dagger.Container:
+        """A built or pulled container by reference or image id; else the image from its registry."""
+        if platform is not None and (image, platform) in self._images:
+            return self._images[(image, platform)]
+        for (reference, _), container in self._images.items():
+            if reference == image and platform is None:
+                return container
+        if platform is None:
+            return client.container().from_(image)
+        return client.container(platform=dagger.Platform(platform)).from_(image)
+
+    async def label(self, image: str, name: str, *, platform: str | None = None) -> str | None:
+        """One label of a built image (contract tests read labels through this)."""
+        client = await self.client()
+        return await self._container(client, image, platform).label(name)
+
+    # -- pull ----------------------------------------------------------------------------
+
+    async def pull(self, reference: str, *, platform: str, auth: RegistryAuth | None, log: StepLog) -> str:
+        client = await self.client()
+        container = client.container(platform=dagger.Platform(platform))
+        if auth is not None:
+            register_secret(auth.password)
+            credential = registry_credentials(client, [auth])[0]
+            container = container.with_registry_auth(auth.registry, credential.username, credential.secret)
+        log.write(f"pulling {reference} for {platform}")
+        try:
+            container = await container.from_(reference).sync()
+        except dagger.DaggerError as exc:
+            raise EngineError(f"pull of {reference} failed: {_first_line(exc)}") from None
+        self._images[(reference, platform)] = container
+        return reference
+
+    # -- push ----------------------------------------------------------------------------
+
+    async def push(self, image: str, reference: str, *, auth: RegistryAuth | None, log: StepLog) -> str:
+        client = await self.client()
+        matches = [c for (ref, _), c in self._images.items() if ref == image]
+        if not matches:
+            raise PushFailed(f"push of {reference} failed: {image} was not built or pulled by this Dagger session")
+        container = matches[0]
+        if auth is not None:
+            register_secret(auth.password)
+            credential = registry_credentials(client, [auth])[0]
+            container = container.with_registry_auth(reference, credential.username, credential.secret)
+        try:
+            address = await container.publish(reference, forced_compression=dagger.ImageLayerCompression.Gzip)
+        except dagger.DaggerError as exc:
+            log.write(str(exc))
+            raise PushFailed(f"push of {reference} failed: {_first_line(exc)}", log.tail(10)) from None
+        _, _, digest = address.partition("@")
+        if not digest:
+            raise PushFailed(f"push of {reference} reported no digest ({address})", log.tail(10))
+        log.write(f"pushed {reference}@{digest}")
+        return digest
+
+
+def _first_line(value: object) -> str:
+    text = str(value).strip()
+    return text.splitlines()[0] if text else type(value).__name__
+
+
+__all__ = [
+    "DaggerEngine",
+    "RegistryCredential",
+    "container_from_plan",
+    "engine_reachable",
+    "registry_credentials",
+]
