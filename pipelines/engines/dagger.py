@@ -131,7 +131,7 @@ def container_from_plan(
     ``Run`` steps that need it, only while they run: it never reaches a layer.
     """
     plan.validate()
-    files = context.filter(exclude=list(plan.excludes)) if plan.excludes else context
+    files = context.filter(exclude=dagger_excludes(plan.excludes)) if plan.excludes else context
     platform = dagger.Platform(plan.platform)
     translator = _Translator(client, plan, files, platform, dict(image_mirrors or {}), list(credentials),
                              ca_bundle, dict(local_images or {}), on_notice)
@@ -192,7 +192,9 @@ class _Translator:
         registry = ImageReference.parse(resolved.reference).registry
         credential = next((c for c in self.credentials if c.registry == registry), None)
         if credential is not None:
-            container = container.with_registry_auth(registry, credential.username, credential.secret)
+            # A full image address, not the bare host: Dagger reads the registry from an image
+            # reference, and "localhost:5000" alone parses as an image on Docker Hub.
+            container = container.with_registry_auth(resolved.reference, credential.username, credential.secret)
         return container.from_(resolved.reference)
 
     def operation(self, container: dagger.Container, op: Operation,
@@ -243,6 +245,20 @@ class _Translator:
         for path in mounted:  # only this exec saw them
             container = container.without_mount(path)
         return container
+
+
+def dagger_excludes(excludes: Sequence[str]) -> list[str]:
+    """The plan's exclude patterns as Dagger applies them, matching the Docker engine's context.
+
+    The Docker engine excludes a bare name (``secrets``) at any depth; Dagger's patterns are
+    anchored at the directory's root, so each bare name also gets its ``**/`` form.
+    """
+    patterns: list[str] = []
+    for pattern in excludes:
+        patterns.append(pattern)
+        if "/" not in pattern:
+            patterns.append(f"**/{pattern}")
+    return list(dict.fromkeys(patterns))
 
 
 def ca_environment(path: str) -> list[str]:
@@ -341,7 +357,7 @@ class DaggerEngine:
         client = await self.client()
         for auth in options.registry_auth:
             register_secret(auth.password)
-        context = client.host().directory(str(plan.context_dir.resolve()), exclude=list(plan.excludes))
+        context = client.host().directory(str(plan.context_dir.resolve()), exclude=dagger_excludes(plan.excludes))
         ca_bundle = None
         if options.ca_bundle is not None and needs_ca(plan):
             ca_bundle = client.host().file(str(options.ca_bundle.resolve()))
@@ -525,7 +541,7 @@ class DaggerEngine:
         if auth is not None:
             register_secret(auth.password)
             credential = registry_credentials(client, [auth])[0]
-            container = container.with_registry_auth(auth.registry, credential.username, credential.secret)
+            container = container.with_registry_auth(reference, credential.username, credential.secret)
         log.write(f"pulling {reference} for {platform}")
         try:
             container = await container.from_(reference).sync()
@@ -567,6 +583,7 @@ __all__ = [
     "DaggerEngine",
     "RegistryCredential",
     "container_from_plan",
+    "dagger_excludes",
     "engine_reachable",
     "registry_credentials",
 ]
