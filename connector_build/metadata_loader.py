@@ -18,8 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from connector_build.metadata import ConnectorMetadata
 from connector_build.metadata_rules import RELEASE_RULES, RULES, RuleContext
-from connector_build.problems import InvalidMetadata, Problem, Severity, dotted
 from connector_build.parse_cache import ParseCache
+from connector_build.problems import InvalidMetadata, Problem, Severity, dotted
 from connector_build.yaml_source import MAX_YAML_BYTES, YamlDocument, YamlSourceError, load_yaml_document
 
 
@@ -72,7 +72,8 @@ def validate_document(
 ) -> LoadedMetadata:
     if not isinstance(document.data, dict):
         kind = "empty" if document.data is None else f"a {type(document.data).__name__}"
-        raise InvalidMetadata([Problem(shown, 1, "", f"expected a mapping with 'metadataSpecVersion' and 'data', found {kind}")])
+        message = f"expected a mapping with 'metadataSpecVersion' and 'data', found {kind}"
+        raise InvalidMetadata([Problem(shown, 1, "", message)])
     try:
         metadata = ConnectorMetadata.model_validate(document.data)
     except ValidationError as exc:

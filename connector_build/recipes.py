@@ -29,7 +29,9 @@ from connector_build.plan import (
 
 CODE_DIR = "/airbyte/integration_code"
 MANIFEST_DIR = f"{CODE_DIR}/source_declarative_manifest"
-DEPS_PREFIX = "/install"
+DEPS_ROOT = "/install"
+"""pip installs with ``--root`` here: the base's own install layout (Debian's dist-packages, or
+site-packages on python images) under one folder, which the image copies onto ``/``."""
 
 EXCLUDES = (
     ".git", ".venv", "venv", "**/__pycache__", "**/*.pyc", "secrets", "build", "dist", "*.egg-info",
@@ -37,7 +39,7 @@ EXCLUDES = (
 )
 """Never part of an image: local caches, credentials, tests (the test step adds its own)."""
 
-PIP_INSTALL = ("python", "-m", "pip", "install", "--no-warn-script-location", f"--prefix={DEPS_PREFIX}")
+PIP_INSTALL = ("python", "-m", "pip", "install", "--no-warn-script-location", f"--root={DEPS_ROOT}")
 
 
 class RecipeUnsupported(Exception):
@@ -154,7 +156,7 @@ def python_stages(connector: Connector) -> list[Stage]:
     stages = [image]
     if any(isinstance(op, Run) for op in deps):
         stages.insert(0, Stage("deps", ImageBase(base), list(deps)))
-        image.operations.append(CopyFromStage("deps", DEPS_PREFIX, "/usr/local"))
+        image.operations.append(CopyFromStage("deps", DEPS_ROOT + "/", "/"))
     entrypoint = ("python", f"{CODE_DIR}/main.py") if has_main else (str(project.console_script),)
     image.operations += [Workdir(CODE_DIR), CopyFiles((".",), CODE_DIR + "/"), Entrypoint(entrypoint)]
     return stages

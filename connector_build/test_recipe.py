@@ -20,10 +20,12 @@ from connector_build.plan import (
     Stage,
     Workdir,
 )
-from connector_build.recipes import CODE_DIR, DEPS_PREFIX, EXCLUDES, PIP_INSTALL
+from connector_build.recipes import CODE_DIR, DEPS_ROOT, EXCLUDES, PIP_INSTALL
 
 TEST_FOLDERS = ("unit_tests", "tests")
 TEST_EXTRAS = ("dev", "test", "tests")
+FIXTURE_FOLDERS = ("integration_tests",)
+"""Configs and catalogs that unit tests often read; copied into the test image only."""
 
 
 def test_folder(connector: Connector) -> str | None:
@@ -55,13 +57,15 @@ def test_plan_for(connector: Connector, image: str, platform: str) -> ContainerP
         Run((*PIP_INSTALL, *test_requirements(connector.path)), needs_network=True, needs_ca=True,
             cache="pip", cache_path="/root/.cache/pip"),
     ])
+    copies = [CopyFiles((name,), f"{CODE_DIR}/{name}/") for name in (folder, *FIXTURE_FOLDERS)
+              if (connector.path / name).is_dir()]
     tests = Stage("tests", ImageBase(image, local=True), [
-        CopyFromStage("test-tools", DEPS_PREFIX, "/usr/local"),
+        CopyFromStage("test-tools", DEPS_ROOT + "/", "/"),
         Workdir(CODE_DIR),
-        CopyFiles((folder,), f"{CODE_DIR}/{folder}/"),
+        *copies,
         Entrypoint(("python", "-m", "pytest")),
     ])
-    excludes = tuple(e for e in EXCLUDES if e not in TEST_FOLDERS)
+    excludes = tuple(e for e in EXCLUDES if e not in (*TEST_FOLDERS, *FIXTURE_FOLDERS))
     plan = ContainerPlan(platform=platform, context_dir=connector.path, stages=[tools, tests], excludes=excludes)
     plan.validate()
     return plan

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform as host
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 import anyio
 
 from connector_build.plan import platform_suffix
+from connector_build.protocol import ProtocolError, extract_spec, parse_output
 from connector_build.recipes import RecipeError, RecipeUnsupported, plan_for
 from pipelines.engines.base import BuildOptions, BuiltImage, Engine, RunResult
 from pipelines.logs import StepLog
@@ -98,18 +98,14 @@ class SpecSmoke:
 
 
 def spec_from_output(result: RunResult) -> dict:
-    """The ``spec`` of the first SPEC message, or StepFailed naming what was wrong."""
+    """The ``spec`` of the single SPEC message, or StepFailed naming what was wrong."""
     if not result.ok:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or [""]
         raise StepFailed(f"spec exited with {result.exit_code}: {tail[0][:200]}")
-    for line in result.stdout.splitlines():
-        try:
-            message = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(message, dict) and message.get("type") == "SPEC":
-            spec = message.get("spec")
-            if not isinstance(spec, dict) or not isinstance(spec.get("connectionSpecification"), dict):
-                raise StepFailed("SPEC message has no connectionSpecification object")
-            return spec
-    raise StepFailed("spec printed no SPEC message")
+    report = parse_output(result.stdout)
+    if not report.ok:
+        raise StepFailed(f"spec: {report.problems[0]}")
+    try:
+        return extract_spec(report).model_dump(mode="json", exclude_none=True, by_alias=True)
+    except ProtocolError as exc:
+        raise StepFailed(f"spec: {exc}") from None

@@ -10,10 +10,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.results import StepResult, StepStatus
-
-STATUS_STYLE = {StepStatus.SUCCESS: "green", StepStatus.FAILURE: "red", StepStatus.SKIPPED: "yellow"}
-STATUS_MARK = {StepStatus.SUCCESS: "✓", StepStatus.FAILURE: "✗", StepStatus.SKIPPED: "–"}
+from pipelines.reports.console import STATUS_MARK, STATUS_STYLE
+from pipelines.results import StepResult
 
 
 @dataclass

@@ -13,7 +13,14 @@ from pathlib import Path
 import typer
 
 from connector_build.problems import InvalidMetadata, UserError
-from pipelines.cli import build_command, doctor_command, inspect_commands, publish_command, qa_commands
+from pipelines.cli import (
+    build_command,
+    doctor_command,
+    inspect_commands,
+    publish_command,
+    qa_commands,
+    test_command,
+)
 from pipelines.cli.console import error_console
 from pipelines.cli.options import EngineName, GlobalOptions
 from pipelines.engines.base import EngineUnavailable
@@ -63,6 +70,7 @@ def global_options(
 app.command("list")(inspect_commands.list_connectors)
 app.command("validate")(inspect_commands.validate)
 app.command("build")(build_command.build)
+app.command("test")(test_command.test)
 app.command("publish")(publish_command.publish)
 app.command("doctor")(doctor_command.doctor)
 app.add_typer(qa_commands.app, name="qa")

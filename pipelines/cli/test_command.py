@@ -1,0 +1,124 @@
+"""``connector-pipelines test``: QA checks, the connector's own tests, and a protocol smoke run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from connector_build.problems import UserError
+from pipelines.cli.build_command import (
+    CaBundleOption,
+    ConcurrencyOption,
+    MirrorOption,
+    NetworkOption,
+    ReportDirOption,
+    default_report_dir,
+)
+from pipelines.cli.console import error_console
+from pipelines.cli.options import (
+    BaseRefOption,
+    GlobalOptions,
+    LanguageOption,
+    ModifiedOption,
+    Names,
+    SupportLevelOption,
+    TypeOption,
+    build_selection,
+    select_connectors,
+)
+
+PARTS = ("qa", "unit", "smoke")
+
+
+def parse_only(text: str | None) -> set[str]:
+    if not text:
+        return set(PARTS)
+    parts = {p.strip() for p in text.split(",") if p.strip()}
+    unknown = parts - set(PARTS)
+    if unknown or not parts:
+        raise UserError(f"--only {text}: choose from {', '.join(PARTS)}")
+    return parts
+
+
+def test(
+    ctx: typer.Context,
+    names: Names = None,
+    connector_type: TypeOption = None,
+    language: LanguageOption = None,
+    support_level: SupportLevelOption = None,
+    modified: ModifiedOption = False,
+    base_ref: BaseRefOption = "origin/main",
+    only: str | None = typer.Option(None, "--only", help="Parts to run, comma-separated: qa, unit, smoke. "
+                                    "Default: all."),
+    config: Path | None = typer.Option(None, "--config", help="Connector config for check/discover/read (default: "
+                                       "secrets/config.json or integration_tests/config.json)."),
+    concurrency: ConcurrencyOption = None,
+    report_dir: ReportDirOption = None,
+    ca_bundle: CaBundleOption = None,
+    build_network: NetworkOption = "host",
+    image_mirror: MirrorOption = None,
+) -> None:
+    """Test connectors: QA checks, their unit tests in a container, and a spec/check/discover/read smoke run.
+
+    Exit code 0 only when every selected connector passed.
+    """
+    import anyio
+
+    from connector_build.qa import QAContext
+    from connector_build.qa.base_ref import ref_exists
+    from pipelines.build_options import resolve_build_options
+    from pipelines.build_steps import BuildImages, host_platform
+    from pipelines.cli.run_support import finish_run
+    from pipelines.engines import open_engine
+    from pipelines.progress import Progress
+    from pipelines.qa_step import QaChecks
+    from pipelines.runner import run_pipelines
+    from pipelines.smoke_step import SmokeTest
+    from pipelines.unit_test_step import UnitTests
+
+    options: GlobalOptions = ctx.obj
+    parts = parse_only(only)
+    if config is not None and not config.is_file():
+        raise UserError(f"--config {config}: no such file")
+    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
+    repo, _, connectors = select_connectors(ctx, selection)
+    if not connectors:
+        error_console.print("[yellow]no connector selected[/]")
+        raise typer.Exit(0)
+    qa_context = QAContext(repo=repo, base_ref=base_ref if ref_exists(repo.root, base_ref) else None)
+    needs_image = bool(parts & {"unit", "smoke"})
+    engine = open_engine(options.engine.value) if needs_image else None
+    build_options = resolve_build_options(repo, image_mirrors=image_mirror, ca_bundle=ca_bundle,
+                                          network=build_network)
+    reports_at = report_dir or default_report_dir(repo.root, "test")
+
+    def steps_for(connector) -> list:
+        steps: list = [QaChecks(qa_context)] if "qa" in parts else []
+        if engine is not None:
+            steps.append(BuildImages(engine, build_options, [host_platform()]))
+            if "unit" in parts:
+                steps.append(UnitTests(engine, build_options))
+            if "smoke" in parts:
+                steps.append(SmokeTest(engine, config=config))
+        return steps
+
+    async def main() -> None:
+        try:
+            with Progress(error_console, [c.name for c in connectors]) as progress:
+                report = await run_pipelines(
+                    connectors, steps_for, command="test", engine_name=options.engine.value,
+                    concurrency=concurrency or os.cpu_count() or 2, report_dir=reports_at, progress=progress,
+                )
+        finally:
+            if engine is not None:
+                await engine.close()
+        finish_run(report, reports_at, notices=getattr(engine, "notices", []))
+
+    try:
+        anyio.run(main)
+    finally:
+        cleanup = getattr(engine, "remove_own_containers", None)
+        if cleanup:
+            cleanup()
