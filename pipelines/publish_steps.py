@@ -30,6 +30,7 @@ from pipelines.engines.base import BuildOptions, Engine, RegistryAuth
 from pipelines.logs import StepLog
 from pipelines.results import StepStatus
 from pipelines.steps import ConnectorState, Outcome, Step, StepFailed
+from registry.entries import write_registry_entries
 from registry.oci import RegistryClient, image_index
 
 MODE = "publish_mode"
@@ -108,6 +109,9 @@ class CheckRegistry:
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
         connector = state.connector
+        if connector.support_level == "archived":
+            state.artifacts[MODE] = DONE
+            return Outcome(summary="archived connector: not published", status=StepStatus.SKIPPED)
         version = self.target.version_of(connector)
         digest = await self.target.registry_client.manifest_digest(connector.docker_repository, version)
         recorded_raw = self.target.store.read_bytes(marker_path(connector, version))
@@ -167,7 +171,7 @@ class BuildForPublish:
 
     def skip_reason(self, state: ConnectorState) -> str | None:
         if _mode(state) != PUBLISH:
-            return "already on the registry" if _mode(state) else "nothing to publish"
+            return "already on the registry" if _mode(state) == RECORD else "nothing to publish"
         if self.target.dry_run:
             plats = ", ".join(self.target.platforms)
             self.target.planned.append(f"{state.connector.name}: would build {plats}")
@@ -292,8 +296,6 @@ class RecordInStore:
         return None
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
-        from registry.entries import build_registry_entry  # the registry package owns entry rules
-
         connector, version = state.connector, state.artifacts["version"]
         store, repo = self.target.store, connector.docker_repository
         specs = state.artifacts["specs"]
@@ -327,16 +329,10 @@ class RecordInStore:
         if icon.is_file():
             put(f"{folder}/icon.svg", icon.read_bytes())
         icon_url = store.public_url(f"metadata/{repo}/latest/icon.svg", self.target.base_url)
-        generated = {"git": metadata.data.generated.get("git")} if metadata.data.generated else None
-        entries: dict[str, bytes] = {}
-        if not self.target.pre_release_sha:
-            for registry in ("oss", "cloud"):
-                spec = oss_spec if registry == "oss" else cloud_spec
-                entry = build_registry_entry(metadata, registry, spec=spec, icon_url=icon_url,
-                                             generated=generated, package_info=package_info)
-                if entry is not None:
-                    entries[registry] = _json(entry)
-                    put(f"{folder}/{registry}.json", entries[registry])
+        if not self.target.pre_release_sha:  # pre-releases never enter the registries
+            git = (metadata.data.generated or {}).get("git")
+            write_registry_entries(store, metadata, spec=oss_spec, cloud_spec=cloud_spec, icon_url=icon_url,
+                                   generated={"git": git} if git else None, package_info=package_info)
 
         channel = release_channel(version, self.target)
         if channel and self._is_newest(connector, version, channel):

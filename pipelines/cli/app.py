@@ -19,6 +19,7 @@ from pipelines.cli import (
     inspect_commands,
     publish_command,
     qa_commands,
+    registry_commands,
     test_command,
 )
 from pipelines.cli.console import error_console
@@ -74,6 +75,7 @@ app.command("test")(test_command.test)
 app.command("publish")(publish_command.publish)
 app.command("doctor")(doctor_command.doctor)
 app.add_typer(qa_commands.app, name="qa")
+app.add_typer(registry_commands.app, name="registry")
 
 
 def main() -> None:

@@ -65,8 +65,6 @@ def publish(
     Credentials: DOCKER_HUB_USERNAME / DOCKER_HUB_PASSWORD, or your docker login. Never printed.
     """
     import anyio
-    from registry.compile import generate_registries
-    from registry.store import Store
 
     from pipelines.build_options import parse_platforms, resolve_build_options
     from pipelines.cli.run_support import finish_run
@@ -74,9 +72,11 @@ def publish(
     from pipelines.progress import Progress
     from pipelines.publish_steps import PublishTarget, head_sha, publish_steps
     from pipelines.runner import run_pipelines
+    from registry.compile import generate_registries
     from registry.credentials import registry_auth
     from registry.oci import RegistryAuthError, RegistryClient, RegistryError, RegistryUnreachable
     from registry.publish_lock import PublishLock
+    from registry.store import Store
 
     options: GlobalOptions = ctx.obj
     selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
@@ -132,7 +132,7 @@ def publish(
                     console.print(f"[bold]dry run:[/] {len(target.planned)} action(s) planned, nothing touched")
                 elif not pre_release:
                     oss, cloud = generate_registries(target_store, base_url=target.base_url)
-                    error_console.print(f"registries regenerated: oss {_count(oss)} and cloud {_count(cloud)} "
+                    error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
                                         "connector(s)")
             finish_run(report, reports_at, notices=getattr(engine, "notices", []))
 
@@ -144,12 +144,6 @@ def publish(
         cleanup = getattr(engine, "remove_own_containers", None)
         if cleanup:
             cleanup()
-
-
-def _count(registry: object) -> int:
-    if isinstance(registry, dict):
-        return len(registry.get("sources", [])) + len(registry.get("destinations", []))
-    return len(getattr(registry, "sources", [])) + len(getattr(registry, "destinations", []))
 
 
 class _NoLock:

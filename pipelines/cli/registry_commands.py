@@ -1,0 +1,347 @@
+"""``registry``: generate, preview, show, diff and serve the OSS and Cloud registries.
+
+Paths given on the command line are taken from the current directory; without ``--store`` the
+store is ``.connector-pipelines/store`` at the monorepo root, where ``publish`` writes by default.
+The registry modules are imported inside each command so ``--help`` and other commands stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from connector_build.problems import UserError
+from pipelines.cli.console import console, error_console
+from pipelines.cli.options import (
+    BaseRefOption,
+    LanguageOption,
+    ModifiedOption,
+    Names,
+    SupportLevelOption,
+    TypeOption,
+    build_selection,
+    select_connectors,
+)
+
+if TYPE_CHECKING:
+    from registry.compile import CompiledRegistry
+    from registry.store import Store
+
+DEFAULT_STORE = ".connector-pipelines/store"
+
+app = typer.Typer(
+    help="The OSS and Cloud registries: generate them from the store, preview them from the monorepo, "
+         "show, diff and serve them.",
+    no_args_is_help=True,
+)
+
+
+class RegistryChoice(str, Enum):
+    OSS = "oss"
+    CLOUD = "cloud"
+
+
+class OutputFormat(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Metadata store: a folder or an fsspec URL (s3://, gs://, memory://). "
+                                 f"Default: {DEFAULT_STORE} at the repo root."),
+]
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option("--base-url", help="Public URL the store is served at, for iconUrl "
+                                    "(e.g. http://host:8080/files/). Default: the store's own URL."),
+]
+RegistryOption = Annotated[RegistryChoice, typer.Option("--registry", help="Which registry: oss or cloud.")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
+
+
+@app.command("generate")
+def generate(ctx: typer.Context, store: StoreOption = None, base_url: BaseUrlOption = None) -> None:
+    """Regenerate registries/v0/{oss,cloud}_registry.json from the latest published entries in the store."""
+    from registry.compile import generate_registries
+
+    target = open_store(ctx, store, must_exist=True)
+    oss, cloud = generate_registries(target, base_url=base_url or target.default_base_url())
+    print_problems(oss, cloud)
+    if not len(oss) and not len(cloud):
+        error_console.print(f"[yellow]no published entries under {target.url}/metadata/*/latest/: "
+                            "both registries are empty[/]")
+    for compiled in (oss, cloud):
+        console.print(f"{target.public_url(f'registries/v0/{compiled.name}_registry.json', target.url)}: "
+                      f"{_count(compiled)}", highlight=False, soft_wrap=True)
+
+
+@app.command("preview")
+def preview(
+    ctx: typer.Context,
+    names: Names = None,
+    connector_type: TypeOption = None,
+    language: LanguageOption = None,
+    support_level: SupportLevelOption = None,
+    modified: ModifiedOption = False,
+    base_ref: BaseRefOption = "origin/main",
+    spec_cache: str = typer.Option(..., "--spec-cache", help="Folder or fsspec URL holding "
+                                   "specs/<dockerRepository>/<dockerImageTag>/spec.json (a store is one)."),
+    output: Path = typer.Option(..., "--output", help="Folder to write oss_registry.json and cloud_registry.json to."),
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Build both registry files straight from the monorepo's metadata, with specs from a spec cache."""
+    from registry.preview import preview_registries
+    from registry.spec_cache import SpecCache
+    from registry.store import Store
+
+    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
+    _, found, connectors = select_connectors(ctx, selection)
+    cache = _open(spec_cache, must_exist=True, what="spec cache")
+    result = preview_registries(connectors, SpecCache(cache), base_url=base_url or cache.default_base_url())
+    for line in result.skipped:
+        error_console.print(f"[yellow]{line}[/]", highlight=False, soft_wrap=True)
+    print_problems(result.oss, result.cloud)
+    if found.invalid and not names:
+        error_console.print(f"[yellow]{len(found.invalid)} connector(s) with invalid metadata left out; "
+                            "run `connector-pipelines validate` to see why[/]")
+    out = Store.open(output.resolve())
+    for compiled in (result.oss, result.cloud):
+        out.write_bytes_atomic(f"{compiled.name}_registry.json", compiled.to_bytes())
+        console.print(f"{output / f'{compiled.name}_registry.json'}: {_count(compiled)}", highlight=False,
+                      soft_wrap=True)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    name: str | None = typer.Argument(None, help="A connector (source-faker, airbyte/source-faker or its "
+                                      "display name). None: every connector."),
+    registry: RegistryOption = RegistryChoice.OSS,
+    output_format: FormatOption = OutputFormat.TABLE,
+    store: StoreOption = None,
+) -> None:
+    """Show a registry from the store: every connector, or one connector's entry."""
+    target = open_store(ctx, store, must_exist=True)
+    path = f"registries/v0/{registry.value}_registry.json"
+    raw = target.read_bytes(path)
+    if raw is None:
+        raise UserError(f"{target.url} has no {path}: run `connector-pipelines registry generate` first")
+    document = _parse_registry(raw, f"{target.url}/{path}")
+    entries = [*document["sources"], *document["destinations"]]
+    if name:
+        entry = find_entry(entries, name, registry.value)
+        if output_format is OutputFormat.JSON:
+            print(json.dumps(entry, indent=2, sort_keys=True))
+        else:
+            console.print(_entry_table(entry))
+        return
+    if output_format is OutputFormat.JSON:
+        print(json.dumps([_summary(e) for e in entries], indent=2))
+        return
+    table = Table(title=f"{registry.value} registry: {len(document['sources'])} sources, "
+                        f"{len(document['destinations'])} destinations", title_justify="left")
+    for column in ("name", "type", "repository", "version", "support", "stage"):
+        table.add_column(column)
+    for e in sorted(entries, key=lambda e: (str(e.get("name", "")).casefold(), e.get("dockerRepository", ""))):
+        s = _summary(e)
+        table.add_row(s["name"], s["type"], s["dockerRepository"], s["dockerImageTag"], s["supportLevel"],
+                      s["releaseStage"])
+    console.print(table)
+
+
+@app.command("diff")
+def diff(
+    old: str = typer.Argument(..., help="A registry JSON file (path or URL), or a store / base URL."),
+    new: str = typer.Argument(..., help="Same, to compare against OLD."),
+    registry: RegistryOption = RegistryChoice.OSS,
+    output_format: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Compare two registries: connectors added, removed, re-versioned, and fields changed."""
+    from registry.diff import diff_registries
+
+    changes = diff_registries(load_registry(old, registry.value), load_registry(new, registry.value))
+    if output_format is OutputFormat.JSON:
+        print(json.dumps(changes.as_dict(), indent=2))
+        return
+    for ref in changes.added:
+        console.print(f"[green]+ {ref.name}[/] ({ref.kind} {ref.repository} {ref.tag})", highlight=False)
+    for ref in changes.removed:
+        console.print(f"[red]- {ref.name}[/] ({ref.kind} {ref.repository} {ref.tag})", highlight=False)
+    for ref, was, now in changes.version_changes:
+        console.print(f"[yellow]~ {ref.name}[/] ({ref.repository}): {was} -> {now}", highlight=False)
+    for ref, fields in changes.changed_fields:
+        console.print(f"  {ref.name} ({ref.repository}): {', '.join(fields)} changed", highlight=False,
+                      soft_wrap=True)
+    console.print(f"{len(changes.added)} added, {len(changes.removed)} removed, "
+                  f"{len(changes.version_changes)} version change(s), "
+                  f"{len(changes.changed_fields)} connector(s) with changed fields", highlight=False)
+
+
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    store: StoreOption = None,
+    port: int = typer.Option(8080, "--port", help="TCP port."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
+) -> None:
+    """Serve the store over HTTP like Airbyte's public bucket (/files/...), with a page to browse it at /."""
+    import uvicorn
+
+    from registry.server import registry_app
+
+    target = open_store(ctx, store, must_exist=True)
+    root = target.local_root
+    if root is None:
+        raise UserError(f"serve needs a store folder on this machine, not {target.url}")
+    _check_port_free(host, port)
+    if not (root / "registries/v0/oss_registry.json").is_file():
+        error_console.print("[yellow]no registries/v0/oss_registry.json in the store yet: run "
+                            "`connector-pipelines registry generate` (the page will be empty)[/]")
+    shown = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
+    console.print(f"serving {root} at {shown}/\nplatform: CONNECTOR_REGISTRY_BASE_URL={shown}/files/",
+                  highlight=False, soft_wrap=True)
+    uvicorn.run(registry_app(root), host=host, port=port, log_level="info")
+
+
+def open_store(ctx: typer.Context, value: str | None, *, must_exist: bool) -> Store:
+    """The store named on the command line, or the repo's default one."""
+    if value is None:
+        value = str(ctx.obj.open_repo().root / DEFAULT_STORE)
+    return _open(value, must_exist=must_exist, what="store")
+
+
+def _open(value: str, *, must_exist: bool, what: str) -> Store:
+    from registry.store import Store
+
+    target = Store.open(value if "://" in value else os.path.abspath(value))
+    if must_exist and not target.is_present():
+        raise UserError(f"{what} {target.url}: no such folder")
+    return target
+
+
+def load_registry(source: str, registry: str) -> dict[str, Any]:
+    """A registry document from a JSON file (path or URL), a store, or a base URL like Airbyte's."""
+    import httpx
+
+    path = f"registries/v0/{registry}_registry.json"
+    if source.startswith(("http://", "https://")):
+        url = source if source.endswith(".json") else f"{source.rstrip('/')}/{path}"
+        try:
+            response = httpx.get(url, timeout=30, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            raise UserError(f"{url}: {type(exc).__name__}: {exc}") from None
+        if response.status_code != 200:
+            raise UserError(f"{url}: HTTP {response.status_code}")
+        return _parse_registry(response.content, url)
+    if source.endswith(".json"):
+        if "://" in source:
+            import fsspec
+
+            try:
+                with fsspec.open(source, "rb") as handle:
+                    return _parse_registry(handle.read(), source)
+            except (FileNotFoundError, ImportError, ValueError) as exc:
+                raise UserError(f"{source}: {exc}") from None
+        try:
+            return _parse_registry(Path(source).read_bytes(), source)
+        except OSError as exc:
+            raise UserError(f"{source}: {exc.strerror}") from None
+    target = _open(source, must_exist=True, what="store")
+    raw = target.read_bytes(path)
+    if raw is None:
+        raise UserError(f"{target.url} has no {path}")
+    return _parse_registry(raw, f"{target.url}/{path}")
+
+
+def _parse_registry(raw: bytes, where: str) -> dict[str, Any]:
+    try:
+        document = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{where}: not JSON ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("sources", []), list) \
+            or not isinstance(document.get("destinations", []), list):
+        raise UserError(f"{where}: not a registry (expected {{\"sources\": [...], \"destinations\": [...]}})")
+    return {"sources": document.get("sources", []), "destinations": document.get("destinations", [])}
+
+
+def find_entry(entries: list[dict[str, Any]], name: str, registry: str) -> dict[str, Any]:
+    """By folder name (source-faker), repository (airbyte/source-faker) or display name, any case."""
+    import difflib
+
+    wanted = name.casefold()
+    for entry in entries:
+        repository = str(entry.get("dockerRepository", ""))
+        if wanted in {repository.casefold(), repository.rsplit("/", 1)[-1].casefold(),
+                      str(entry.get("name", "")).casefold()}:
+            return entry
+    known = sorted(str(e.get("dockerRepository", "")).rsplit("/", 1)[-1] for e in entries)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise UserError(f"no connector '{name}' in the {registry} registry{hint}")
+
+
+def print_problems(*registries: CompiledRegistry) -> None:
+    for compiled in registries:
+        for line in compiled.problems:
+            error_console.print(f"[yellow]{compiled.name}: {line}[/]", highlight=False, soft_wrap=True)
+        for line in compiled.warnings:
+            error_console.print(f"[dim]{compiled.name}: note: {line}[/]", highlight=False, soft_wrap=True)
+
+
+def _count(compiled: CompiledRegistry) -> str:
+    return f"{len(compiled.sources)} sources, {len(compiled.destinations)} destinations"
+
+
+def _summary(entry: dict[str, Any]) -> dict[str, str]:
+    return {
+        "name": str(entry.get("name", "")),
+        "type": "source" if entry.get("sourceDefinitionId") else "destination",
+        "dockerRepository": str(entry.get("dockerRepository", "")),
+        "dockerImageTag": str(entry.get("dockerImageTag", "")),
+        "supportLevel": str(entry.get("supportLevel") or "community"),
+        "releaseStage": str(entry.get("releaseStage") or ""),
+    }
+
+
+def _entry_table(entry: dict[str, Any]) -> Table:
+    releases = entry.get("releases") or {}
+    rows = {
+        **_summary(entry),
+        "definitionId": entry.get("sourceDefinitionId") or entry.get("destinationDefinitionId"),
+        "sourceType": entry.get("sourceType"),
+        "language": entry.get("language"),
+        "documentationUrl": entry.get("documentationUrl"),
+        "iconUrl": entry.get("iconUrl"),
+        "cdk": (entry.get("packageInfo") or {}).get("cdk_version"),
+        "breakingChanges": ", ".join(releases.get("breakingChanges") or {}) or None,
+        "releaseCandidates": ", ".join(releases.get("releaseCandidates") or {}) or None,
+        "commit": ((entry.get("generated") or {}).get("git") or {}).get("commit_sha"),
+        "spec properties": ", ".join(sorted(((entry.get("spec") or {}).get("connectionSpecification") or {})
+                                            .get("properties") or {})) or None,
+    }
+    table = Table(show_header=False, title=str(entry.get("name", "")), title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for key, value in rows.items():
+        if value:
+            table.add_row(key, str(value))
+    return table
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Say so in one line, rather than in uvicorn's log, when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
