@@ -1,0 +1,199 @@
+"""Compile the two registry files from the latest published entry of every connector.
+
+    oss, cloud = generate_registries(store, base_url="http://host:8080/files/")
+    oss.to_dict()      # {"destinations": [...], "sources": [...]}, as written
+    oss.problems       # entries left out, one line each, with the reason
+
+What the platform rejects is never written: a ``dockerImageTag`` that is not semver, a source
+``sourceType`` outside api/file/database/custom, a definition id seen twice (the whole file would
+fail to load). Entries are sorted by name, then repository, so a regeneration diffs cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from connector_build import versions
+from registry.models import (
+    REGISTRIES,
+    SOURCE_TYPES,
+    RegistryName,
+    definition_id,
+    entry_kind,
+    model_for,
+)
+from registry.store import Store
+
+LATEST = "latest"
+RELEASE_CANDIDATE = "release_candidate"
+REGISTRY_PATH = "registries/v0/{name}_registry.json"
+
+
+@dataclass
+class CompiledRegistry:
+    name: RegistryName
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    destinations: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """Entries left out, and why."""
+    warnings: list[str] = field(default_factory=list)
+    """Entries kept that deserve a look (e.g. a destination ``sourceType`` the platform ignores)."""
+
+    def __len__(self) -> int:
+        return len(self.sources) + len(self.destinations)
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        return {"destinations": self.destinations, "sources": self.sources}
+
+    def to_bytes(self) -> bytes:
+        return (json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n").encode()
+
+
+@dataclass(frozen=True)
+class PublishedEntry:
+    """One entry as found in a store (or made by a preview), with where it came from."""
+
+    key: str
+    """The connector's folder in the store (``airbyte/source-x``): what icon and candidates hang on."""
+    origin: str
+    """Shown in messages: a store path or a connector name."""
+    entry: dict[str, Any]
+
+
+def generate_registries(store: Store, *, base_url: str) -> tuple[CompiledRegistry, CompiledRegistry]:
+    """Read ``metadata/**/{latest,release_candidate}/{oss,cloud}.json``; write both registry files.
+
+    ``iconUrl`` is pointed at ``<base_url>/metadata/<repo>/latest/icon.svg`` when that icon is in
+    the store (and dropped when it is not), so a store served somewhere new needs only a rerun.
+    Each file is replaced atomically; an unchanged file is not rewritten.
+    """
+    found = _published_files(store)
+    icons = {key for key, channel, name in found if channel == LATEST and name == "icon.svg"}
+    compiled = []
+    for registry in REGISTRIES:
+        by_channel: dict[str, list[PublishedEntry]] = {LATEST: [], RELEASE_CANDIDATE: []}
+        problems: list[str] = []
+        for key, channel, name in found:
+            if name != f"{registry}.json" or channel not in by_channel:
+                continue
+            path = f"metadata/{key}/{channel}/{name}"
+            entry = _read_entry(store, path, problems)
+            if entry is None:
+                continue
+            icon = store.public_url(f"metadata/{key}/latest/icon.svg", base_url) if key in icons else None
+            by_channel[channel].append(PublishedEntry(key, path, _with_icon(entry, icon)))
+        result = assemble_registry(registry, by_channel[LATEST], by_channel[RELEASE_CANDIDATE])
+        result.problems[:0] = problems
+        store.write_bytes_atomic(REGISTRY_PATH.format(name=registry), result.to_bytes())
+        compiled.append(result)
+    return compiled[0], compiled[1]
+
+
+def assemble_registry(
+    name: RegistryName, latest: Iterable[PublishedEntry], candidates: Iterable[PublishedEntry] = ()
+) -> CompiledRegistry:
+    """Check each entry as the platform will, attach progressive-rollout candidates, sort."""
+    result = CompiledRegistry(name)
+    kept: dict[str, dict[str, Any]] = {}
+    for published in latest:
+        entry = _checked(published, result)
+        if entry is not None:
+            kept[published.key] = entry
+    for published in candidates:
+        candidate = _checked(published, result)
+        if candidate is not None:
+            _attach_candidate(published, candidate, kept.get(published.key), result)
+    seen: dict[str, str] = {}
+    for entry in sorted(kept.values(), key=sort_key):
+        ident = definition_id(entry) or ""
+        if ident in seen:
+            result.problems.append(f"{entry['dockerRepository']}: definition id {ident} is already used by "
+                                   f"{seen[ident]}; left out (the platform refuses duplicates)")
+            continue
+        seen[ident] = entry["dockerRepository"]
+        (result.sources if entry_kind(entry) == "source" else result.destinations).append(entry)
+    return result
+
+
+def sort_key(entry: dict[str, Any]) -> tuple[str, str, str]:
+    name = str(entry.get("name", ""))
+    return name.casefold(), name, str(entry.get("dockerRepository", ""))
+
+
+def _checked(published: PublishedEntry, result: CompiledRegistry) -> dict[str, Any] | None:
+    entry = published.entry
+    kind = entry_kind(entry)
+    if kind is None:
+        result.problems.append(f"{published.origin}: no sourceDefinitionId or destinationDefinitionId; left out")
+        return None
+    source_type = entry.get("sourceType")
+    if source_type is not None and source_type not in SOURCE_TYPES:
+        if kind == "source":
+            result.problems.append(f"{published.origin}: sourceType '{source_type}' is not one of "
+                                   f"{', '.join(SOURCE_TYPES)}; left out (the platform rejects it)")
+            return None
+        result.warnings.append(f"{published.origin}: destination sourceType '{source_type}' kept as Airbyte does "
+                               "(the platform ignores sourceType on destinations)")
+    try:
+        model = model_for(entry).model_validate(entry)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in error["loc"])
+        result.problems.append(f"{published.origin}: {where}: {error['msg'].removeprefix('Value error, ')}; left out")
+        return None
+    return model.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+def _attach_candidate(published: PublishedEntry, candidate: dict[str, Any], latest: dict[str, Any] | None,
+                      result: CompiledRegistry) -> None:
+    """A progressive-rollout RC at or above the latest release rides along in its ``releases``."""
+    rollout = (candidate.get("releases") or {}).get("rolloutConfiguration") or {}
+    if not rollout.get("enableProgressiveRollout"):
+        return
+    tag = candidate["dockerImageTag"]
+    if latest is None:
+        result.warnings.append(f"{published.origin}: release candidate {tag} has no released version in "
+                               f"the {result.name} registry to ride on; not listed")
+        return
+    if versions.sort_key(tag) < versions.sort_key(latest["dockerImageTag"]):
+        return
+    latest["releases"] = {**(latest.get("releases") or {}), "releaseCandidates": {tag: candidate}}
+
+
+def _published_files(store: Store) -> list[tuple[str, str, str]]:
+    """``(repo folder, channel, file name)`` for every file in a latest/ or release_candidate/ folder."""
+    found = []
+    for path in store.find("metadata"):
+        parts = path.split("/")
+        if len(parts) >= 5 and parts[-2] in (LATEST, RELEASE_CANDIDATE):
+            found.append(("/".join(parts[1:-2]), parts[-2], parts[-1]))
+    return found
+
+
+def _read_entry(store: Store, path: str, problems: list[str]) -> dict[str, Any] | None:
+    raw = store.read_bytes(path)
+    if raw is None:
+        return None
+    try:
+        entry = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        problems.append(f"{path}: not JSON ({exc}); left out")
+        return None
+    if not isinstance(entry, dict):
+        problems.append(f"{path}: expected a JSON object; left out")
+        return None
+    return entry
+
+
+def _with_icon(entry: dict[str, Any], icon_url: str | None) -> dict[str, Any]:
+    entry = dict(entry)
+    if icon_url:
+        entry["iconUrl"] = icon_url
+    else:
+        entry.pop("iconUrl", None)
+    return entry

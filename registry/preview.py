@@ -1,0 +1,92 @@
+"""The two registries as they would be if the monorepo's metadata were published now.
+
+Same rules as publish and compile, but the metadata comes from the connector folders and each
+spec from a spec cache (``specs/<repo>/<tag>/spec.json``; a store is one). A connector whose spec
+is missing is left out and named in ``skipped``, one line each, never an exception.
+
+A release candidate in the monorepo is published to ``release_candidate/`` while the registry
+keeps the last release. The preview has no released metadata, so it shows the RC's metadata at
+the newest released tag found in the spec cache, and the RC itself under
+``releases.releaseCandidates`` when its rollout is progressive. No released tag: left out.
+
+    result = preview_registries(connectors, SpecCache(Store.open("specs/")), base_url="http://host/files")
+    result.oss.to_dict(), result.cloud.to_dict(), result.skipped
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from connector_build import versions
+from connector_build.connector import Connector
+from connector_build.metadata import ConnectorMetadata
+from registry.compile import CompiledRegistry, PublishedEntry, assemble_registry
+from registry.entries import RegistryEntryError, build_registry_entry, is_listed, registry_coordinates
+from registry.models import REGISTRIES, RegistryName
+from registry.spec_cache import SpecCache, SpecUnreadable
+
+
+@dataclass
+class PreviewResult:
+    oss: CompiledRegistry
+    cloud: CompiledRegistry
+    skipped: list[str] = field(default_factory=list)
+    """One line per connector left out of a registry it is enabled in (missing spec, bad entry)."""
+
+
+def preview_registries(connectors: list[Connector], spec_cache: SpecCache, *, base_url: str) -> PreviewResult:
+    latest: dict[RegistryName, list[PublishedEntry]] = {r: [] for r in REGISTRIES}
+    candidates: dict[RegistryName, list[PublishedEntry]] = {r: [] for r in REGISTRIES}
+    skipped: list[str] = []
+    for connector in connectors:
+        reasons: dict[str, list[RegistryName]] = {}
+        for registry in REGISTRIES:
+            if not is_listed(connector.data, registry):
+                continue
+            try:
+                made = _entries_for(connector, registry, spec_cache, base_url)
+            except (_Missing, RegistryEntryError, SpecUnreadable) as exc:
+                reasons.setdefault(str(exc), []).append(registry)
+                continue
+            release, candidate = made
+            key = connector.docker_repository
+            latest[registry].append(PublishedEntry(key, connector.name, release))
+            if candidate is not None:
+                candidates[registry].append(PublishedEntry(key, connector.name, candidate))
+        for reason, registries in reasons.items():
+            skipped.append(f"{connector.name}: {reason}; left out of {' and '.join(registries)}")
+    oss, cloud = (assemble_registry(r, latest[r], candidates[r]) for r in REGISTRIES)
+    return PreviewResult(oss, cloud, skipped)
+
+
+class _Missing(Exception):
+    """What the spec cache lacks for this connector."""
+
+
+def _entries_for(connector: Connector, registry: RegistryName, spec_cache: SpecCache,
+                 base_url: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The entry the registry lists, and the release candidate riding on it (if any)."""
+    icon_url = None
+    if (connector.path / "icon.svg").is_file():
+        icon_url = f"{base_url.rstrip('/')}/metadata/{connector.docker_repository}/latest/icon.svg"
+    if not versions.is_release_candidate(connector.version):
+        return _entry(connector.metadata, registry, spec_cache, icon_url), None
+    candidate = _entry(connector.metadata, registry, spec_cache, icon_url)
+    released = spec_cache.latest_release_below(registry_coordinates(connector.data, registry)[0], connector.version)
+    if released is None:
+        raise _Missing(f"release candidate {connector.version} and no released version in the spec cache")
+    data = connector.data.model_copy(update={"dockerImageTag": released})
+    as_released = connector.metadata.model_copy(update={"data": data})
+    return _entry(as_released, registry, spec_cache, icon_url), candidate
+
+
+def _entry(metadata: ConnectorMetadata, registry: RegistryName, spec_cache: SpecCache,
+           icon_url: str | None) -> dict[str, Any]:
+    repository, tag = registry_coordinates(metadata.data, registry)
+    spec = spec_cache.spec_for(repository, tag, registry)
+    if spec is None:
+        raise _Missing(f"no spec at specs/{repository}/{tag}/spec.json")
+    entry = build_registry_entry(metadata, registry, spec=spec, icon_url=icon_url)
+    assert entry is not None  # is_listed was checked by the caller
+    return entry
