@@ -11,14 +11,15 @@ fail to load). Entries are sorted by name, then repository, so a regeneration di
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from connector_build import versions
+from registry.json_files import dump_json
 from registry.models import (
     REGISTRIES,
     SOURCE_TYPES,
@@ -51,7 +52,7 @@ class CompiledRegistry:
         return {"destinations": self.destinations, "sources": self.sources}
 
     def to_bytes(self) -> bytes:
-        return (json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n").encode()
+        return dump_json(self.to_dict())
 
 
 @dataclass(frozen=True)
@@ -180,8 +181,8 @@ def _read_entry(store: Store, path: str, problems: list[str]) -> dict[str, Any] 
     if raw is None:
         return None
     try:
-        entry = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        entry = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         problems.append(f"{path}: not JSON ({exc}); left out")
         return None
     if not isinstance(entry, dict):

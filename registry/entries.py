@@ -10,13 +10,13 @@ then validate against the registry model the platform reads.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
 from connector_build import versions
 from connector_build.metadata import ConnectorData, ConnectorMetadata, SupportLevel
+from registry.json_files import dump_json
 from registry.models import (
     REGISTRIES,
     RegistryDestinationDefinition,
@@ -178,7 +178,7 @@ def write_registry_entries(
 
 def entry_bytes(entry: dict[str, Any]) -> bytes:
     """How an entry file is written: indented, keys sorted, one trailing newline."""
-    return (json.dumps(entry, indent=2, sort_keys=True) + "\n").encode()
+    return dump_json(entry)
 
 
 def _overrides(data: ConnectorData, registry: RegistryName) -> dict[str, Any]:

@@ -79,8 +79,12 @@ class Store:
 
     def read_bytes(self, path: str) -> bytes | None:
         """The file's bytes, or None when there is no such file."""
+        full = self._full(path)
         try:
-            return self.fs.cat_file(self._full(path))
+            if self.is_local:  # skips fsspec's per-call overhead: compile reads thousands of entries
+                with open(full, "rb") as handle:
+                    return handle.read()
+            return self.fs.cat_file(full)
         except FileNotFoundError:
             return None
 
@@ -118,6 +122,10 @@ class Store:
     def find(self, folder: str) -> list[str]:
         """Store-relative paths of every file under ``folder`` (one listing, however deep), sorted."""
         prefix = self.root + "/"
+        if self.is_local:  # os.walk is ten times faster than fsspec's walk over thousands of folders
+            top = self._full(folder)
+            return sorted(f"{base}/{name}"[len(prefix):] for base, _, names in os.walk(top) for name in names
+                          if not _is_temp(name))
         try:
             found = self.fs.find(self._full(folder))
         except FileNotFoundError:
@@ -158,10 +166,13 @@ class Store:
         return self.url.rstrip("/")
 
     def _full(self, path: str) -> str:
-        parts = PurePosixPath(path).parts
-        if not path or path.startswith("/") or ".." in parts:
+        if not path or path.startswith("/") or ".." in path.split("/"):
             raise StoreError(f"store path {path!r} must be relative and stay inside the store")
         return f"{self.root}/{path}"
+
+
+def _is_temp(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 def _protocols(fs: fsspec.AbstractFileSystem) -> set[str]:
