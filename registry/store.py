@@ -106,8 +106,13 @@ class Store:
             parent = str(PurePosixPath(full).parent)
             self.fs.makedirs(parent, exist_ok=True)
             temp = f"{parent}/.{PurePosixPath(full).name}.{uuid.uuid4().hex}.tmp"
-            self.fs.pipe_file(temp, data)
-            self.fs.mv(temp, full)
+            try:
+                self.fs.pipe_file(temp, data)
+                self.fs.mv(temp, full)
+            except BaseException:
+                if self.fs.exists(temp):
+                    self.fs.rm_file(temp)
+                raise
         return True
 
     def exists(self, path: str) -> bool:

@@ -1,0 +1,153 @@
+"""Our entries against Airbyte's own registry fixtures (oss and cloud, 2024-08), field by field.
+
+The fixtures are older than the metadata format we read, and carry fewer fields. For each fixture
+entry we look for the metadata.yaml that produced it: same definition id, listed in that registry,
+and giving the same repository and tag once the registry's overrides apply. We look in
+metadata-historical/2024-07-15 first, then 2023-07-15 (the fixture entries are mostly older
+versions). The spec comes from the fixture entry itself, through a spec cache laid out as publish
+writes it (the Cloud spec as spec.cloud.json when it differs), so the Cloud fallback is exercised.
+
+Run with ``-s`` to see the match-rate table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector_build.metadata import ConnectorMetadata
+from connector_build.metadata_loader import load_metadata
+from connector_build.problems import InvalidMetadata
+from registry.entries import build_registry_entry, is_listed, registry_coordinates
+from registry.models import REGISTRIES
+from registry.spec_cache import SpecCache
+from registry.store import Store
+
+SHARED = (Path(__file__).parents[2] / ".." / "shared").resolve()
+FIXTURES = SHARED / "fixtures" / "airbyte"
+SNAPSHOTS = ("2024-07-15", "2023-07-15")
+# Filled by Airbyte's infrastructure (or pointing into a store): never comparable.
+INFRASTRUCTURE_FIELDS = {"generated", "iconUrl", "sbomUrl"}
+MUST_MATCH = ("sourceDefinitionId", "destinationDefinitionId", "name", "dockerRepository", "dockerImageTag",
+              "sourceType", "tombstone", "public", "custom", "releaseStage", "spec")
+EXPLAINED = {
+    "protocolVersion": "the Cloud fixture has protocolVersion 0.2.0 (the platform's default protocol version) on "
+                       "every entry, from the older catalog tooling; no metadata file declares it and Airbyte's "
+                       "generator does not add it (the platform falls back to that default itself)",
+    "icon": "the metadata's icon file name; a few files renamed their icon after the fixture was made",
+    "documentationUrl": "docs moved after some fixture entries were made (same tag, newer metadata file)",
+    "allowedHosts": "allowedHosts added to metadata files after the fixture's tag was released",
+}
+
+
+def _fixture(*parts: str) -> Path:
+    path = FIXTURES.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the real Airbyte fixtures live in ../shared)")
+    return path
+
+
+def _load_snapshot(snapshot: str) -> list[ConnectorMetadata]:
+    found = []
+    for path in sorted(_fixture("metadata-historical", snapshot).glob("*/metadata.yaml")):
+        try:
+            found.append(load_metadata(path).metadata)
+        except InvalidMetadata:
+            continue
+    return found
+
+
+def _spec_cache(registries: dict[str, dict[str, Any]], tmp_path: Path) -> SpecCache:
+    store = Store.open(tmp_path / "specs")
+    oss_specs = {(e["dockerRepository"], e["dockerImageTag"]): e["spec"] for e in _entries(registries["oss"])}
+    for (repository, tag), spec in oss_specs.items():
+        store.write_bytes_atomic(f"specs/{repository}/{tag}/spec.json", json.dumps(spec).encode())
+    for entry in _entries(registries["cloud"]):
+        key = (entry["dockerRepository"], entry["dockerImageTag"])
+        name = "spec.cloud.json" if key in oss_specs and oss_specs[key] != entry["spec"] else "spec.json"
+        if name == "spec.cloud.json" or key not in oss_specs:
+            store.write_bytes_atomic(f"specs/{key[0]}/{key[1]}/{name}", json.dumps(entry["spec"]).encode())
+    return SpecCache(store)
+
+
+def _entries(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*document["sources"], *document["destinations"]]
+
+
+def _producer(entry: dict[str, Any], registry: str, snapshots: dict[str, list[ConnectorMetadata]]):
+    ident = entry.get("sourceDefinitionId") or entry.get("destinationDefinitionId")
+    for snapshot, metadata_files in snapshots.items():
+        for metadata in metadata_files:
+            data = metadata.data
+            if data.definitionId == ident and is_listed(data, registry) and \
+                    registry_coordinates(data, registry) == (entry["dockerRepository"], entry["dockerImageTag"]):
+                return snapshot, metadata
+    return None, None
+
+
+def test_entries_match_airbyte_registry_fixtures(tmp_path: Path) -> None:
+    registries = {r: json.loads(_fixture("registries", f"{r}_registry.fixture-2024-08.json").read_text())
+                  for r in REGISTRIES}
+    snapshots = {s: _load_snapshot(s) for s in SNAPSHOTS}
+    cache = _spec_cache(registries, tmp_path)
+
+    present, ours_too, equal = Counter(), Counter(), Counter()
+    mismatches: dict[str, list[str]] = {}
+    sources_of_metadata: Counter[str] = Counter()
+    not_comparable: list[str] = []
+    for registry in REGISTRIES:
+        for fixture_entry in _entries(registries[registry]):
+            snapshot, metadata = _producer(fixture_entry, registry, snapshots)
+            if metadata is None:
+                not_comparable.append(f"{registry}:{fixture_entry['dockerRepository']}:{fixture_entry['dockerImageTag']}")
+                continue
+            sources_of_metadata[f"{registry} from {snapshot}"] += 1
+            repository, tag = registry_coordinates(metadata.data, registry)
+            spec = cache.spec_for(repository, tag, registry)
+            ours = build_registry_entry(metadata, registry, spec=spec, icon_url=None)
+            assert ours is not None
+            for field, expected in fixture_entry.items():
+                if field in INFRASTRUCTURE_FIELDS:
+                    continue
+                present[field] += 1
+                if field in ours:
+                    ours_too[field] += 1
+                    if ours[field] == expected:
+                        equal[field] += 1
+                    else:
+                        mismatches.setdefault(field, []).append(
+                            f"{registry}:{fixture_entry['dockerRepository']}: fixture {str(expected)[:60]!r}, "
+                            f"ours {str(ours[field])[:60]!r}")
+
+    total = sum(len(_entries(d)) for d in registries.values())
+    compared = sum(sources_of_metadata.values())
+    lines = [f"fixture entries: {total}; comparable (metadata with the same definition id, repository and tag): "
+             f"{compared} ({', '.join(f'{k}: {v}' for k, v in sorted(sources_of_metadata.items()))}); "
+             f"not comparable (no metadata file at that tag in either snapshot): {len(not_comparable)}",
+             "",
+             f"| {'field':<24} | fixture has | we have | equal | match rate (where both have it)",
+             f"|{'-' * 26}|------------:|--------:|------:|-------"]
+    for field in sorted(present, key=lambda f: (-present[f], f)):
+        both = ours_too[field]
+        rate = equal[field] / both if both else 0.0
+        lines.append(f"| {field:<24} | {present[field]:>11} | {both:>7} | {equal[field]:>5} | {rate:6.1%}")
+    for field in sorted(present):
+        missing, examples = present[field] - ours_too[field], mismatches.get(field, [])
+        if not missing and not examples:
+            continue
+        counts = ", ".join(part for part in (f"{missing} absent from ours" if missing else "",
+                                             f"{len(examples)} differ" if examples else "") if part)
+        lines.append(f"\n{field}: {counts} — {EXPLAINED.get(field, 'not explained')}")
+        lines.extend(f"    {example}" for example in examples[:4])
+    print("\n" + "\n".join(lines))
+
+    assert compared >= 250, "too few fixture entries had a producing metadata file to compare"
+    for field in MUST_MATCH:
+        if ours_too[field]:
+            assert equal[field] == ours_too[field], f"{field}: {mismatches.get(field, [])[:5]}"
+    for field in MUST_MATCH:
+        assert ours_too[field] == present[field], f"{field}: we lack it on some entries"
