@@ -130,7 +130,10 @@ def publish(
                     for line in target.planned:
                         console.print(line, highlight=False, soft_wrap=True)
                     console.print(f"[bold]dry run:[/] {len(target.planned)} action(s) planned, nothing touched")
-                elif not pre_release:
+                elif not pre_release and target_store.glob("metadata/*/*/latest/metadata.yaml"):
+                    # Always from the whole store, even when this run recorded nothing: a run that
+                    # died after recording, before regenerating, is healed here. Unchanged files
+                    # are not rewritten. A store with nothing published gets no registry files.
                     oss, cloud = generate_registries(target_store, base_url=target.base_url)
                     error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
                                         "connector(s)")

@@ -199,7 +199,8 @@ def test_registry_stopping_mid_push_leaves_the_store_unchanged_and_a_rerun_compl
     scratch_registry.start()
     rerun = publish(examples_repo, scratch_registry, store, WEATHER)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert (store / "metadata" / "airbyte" / WEATHER / "latest" / "publish.json").is_file()
+    assert (store / "metadata" / "airbyte" / WEATHER / "0.2.0" / "publish.json").is_file()
+    assert (store / "metadata" / "airbyte" / WEATHER / "latest" / "oss.json").is_file()
 
 
 def test_sigkill_during_publish_then_rerun_finishes_and_latest_is_never_ahead_of_the_registry(
@@ -224,7 +225,7 @@ def test_sigkill_during_publish_then_rerun_finishes_and_latest_is_never_ahead_of
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     steps = report(rerun)[WEATHER]
     assert steps["push"]["status"] == "skipped", "the image was already complete: record it, do not push again"
-    assert (latest / "publish.json").is_file()
+    assert (latest / "oss.json").is_file()
     assert "airbyte/source-tiny-weather" in (store / "registries" / "v0" / "oss_registry.json").read_text()
 
 
