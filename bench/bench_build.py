@@ -1,11 +1,13 @@
-"""Build speed on the real daemon: cold, warm with no change, and plain `docker build` side by side.
+"""Build speed on the real daemon: after a code change, warm with no change, and plain `docker build` side by side.
 
     .venv/bin/python bench/bench_build.py [--connectors 10] [--repeat 3]
 
 Needs `bash scripts/setup.sh` (daemon, local registry, base images). Prints two tables:
-1. one connector (examples' source-tiny-weather): cold build, warm rebuild with no change,
-   and the very same Dockerfile and context built by `docker build`; the ratio we track is
-   warm ours / warm plain docker (goal: 1.1 or less).
+1. one connector (examples' source-tiny-weather): a rebuild after a code change, a warm
+   rebuild with no change, each next to the very same Dockerfile and context built by
+   `docker build`; the ratio we track is warm ours / warm plain docker (goal: 1.1 or less).
+   Ours is timed in process (engine.build); plain docker includes the CLI's own start-up,
+   which is part of what a user of plain docker pays.
 2. N copies of that connector built by the CLI with --concurrency 1 and --concurrency 4.
 All numbers come from one run, side by side: this machine is shared and noisy.
 """
@@ -104,19 +106,27 @@ def main() -> None:
             subprocess.run(["docker", "build", "-q", "-f", DOCKERFILE_NAME, "-t", "cp-bench/plain:dev", "."],
                            cwd=context_dir, check=True, capture_output=True)
 
-        remove_images(client, "cp-bench/ours")
-        cold_ours = timed(ours)
+        def changed(build, context: Path) -> float:
+            """A code change: new bytes in the copied folder, so the COPY layer and those after it rebuild."""
+            (context / "bench_nonce.txt").write_text(os.urandom(16).hex())
+            return timed(build)
+
+        connector_dir = connector.path
+        changed_ours = statistics.median(changed(ours, connector_dir) for _ in range(args.repeat))
+        (connector_dir / "bench_nonce.txt").unlink()
+        changed_plain = statistics.median(changed(plain, context_dir) for _ in range(args.repeat))
+        (context_dir / "bench_nonce.txt").unlink()
+        ours()
+        plain()
         warm_ours = statistics.median(timed(ours) for _ in range(args.repeat))
-        remove_images(client, "cp-bench/plain")
-        cold_plain = timed(plain)
         warm_plain = statistics.median(timed(plain) for _ in range(args.repeat))
 
         table = Table(title=f"one connector ({CONNECTOR}, linux/amd64), median of {args.repeat} warm runs",
                       title_justify="left")
         for column in ("build", "connector-pipelines (s)", "docker build (s)", "ratio ours/plain"):
             table.add_column(column, justify="right" if column != "build" else "left")
-        table.add_row("cold (no layer cache for the image)", f"{cold_ours:.2f}", f"{cold_plain:.2f}",
-                      f"{cold_ours / cold_plain:.2f}")
+        table.add_row("code changed (COPY and later layers rebuilt)", f"{changed_ours:.2f}",
+                      f"{changed_plain:.2f}", f"{changed_ours / changed_plain:.2f}")
         table.add_row("warm rebuild, no change", f"{warm_ours:.2f}", f"{warm_plain:.2f}",
                       f"[bold]{warm_ours / warm_plain:.2f}[/] (goal <= 1.1)")
         Console().print(table)
