@@ -11,6 +11,7 @@ recognises (tag on the registry, no marker: verify and record without pushing).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import subprocess
 from dataclasses import dataclass, field
@@ -23,13 +24,14 @@ from connector_build import versions
 from connector_build.connector import Connector, Language
 from connector_build.metadata import ConnectorMetadata
 from connector_build.metadata_loader import load_metadata
+from connector_build.parse_cache import ParseCache
 from connector_build.plan import PLATFORMS, platform_suffix
 from connector_build.problems import InvalidMetadata
 from pipelines.build_steps import BuildImages, spec_from_output
 from pipelines.engines.base import BuildOptions, Engine, RegistryAuth
 from pipelines.logs import StepLog
 from pipelines.results import StepStatus
-from pipelines.steps import ConnectorState, Outcome, Step, StepFailed
+from pipelines.steps import ConnectorState, Outcome, Step, StepFailed, StepSkipped
 from registry.entries import write_registry_entries
 from registry.oci import RegistryClient, image_index
 
@@ -75,26 +77,37 @@ def marker_path(connector: Connector, version: str) -> str:
 
 @dataclass
 class ValidateForPublish:
-    """Strict metadata rules: what Airbyte's validator enforces before an upload."""
+    """Strict metadata rules, what Airbyte's validator enforces before an upload; only for versions
+    that still have to be published (what is already out is not re-judged)."""
 
+    target: PublishTarget
     name: str = "validate"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
-        return None
+        return None if _mode(state) in (PUBLISH, RECORD) else "nothing to publish"
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
         connector = state.connector
         try:
             load_metadata(connector.metadata_path, display_path=connector.relative_path / "metadata.yaml",
-                          folder_name=connector.name, strict=True)
+                          folder_name=connector.name, strict=True, cache=_parse_cache())
         except InvalidMetadata as exc:
             for problem in exc.problems:
                 log.write(str(problem))
             raise StepFailed(str(exc.problems[0]) + (f" (+{len(exc.problems) - 1} more)"
                                                      if len(exc.problems) > 1 else "")) from None
-        if connector.language in (Language.JAVA, Language.UNKNOWN) and not (connector.path / "Dockerfile").exists():
-            raise StepFailed(f"cannot publish a {connector.language.value} connector: this tool cannot build it")
+        if _mode(state) == PUBLISH and connector.language in (Language.JAVA, Language.UNKNOWN):
+            # Like `build`, a skip with the reason, not a failure: nothing this tool can make.
+            state.artifacts[MODE] = DONE
+            raise StepSkipped(f"{connector.language.value} connectors cannot be built by this tool yet: "
+                              f"{state.artifacts['version']} stays unpublished")
         return Outcome(summary="metadata valid (strict)")
+
+
+@functools.cache
+def _parse_cache() -> ParseCache:
+    """Read-only here: discovery already parsed (and cached) every file this run looks at."""
+    return ParseCache.default()
 
 
 @dataclass
@@ -422,8 +435,8 @@ def _json(value: Any) -> bytes:
 def publish_steps(engine: Engine, target: PublishTarget, build_options: BuildOptions) -> list[Step]:
     build = BuildImages(engine, build_options, list(target.platforms), tag="publish")
     return [
-        ValidateForPublish(),
         CheckRegistry(target),
+        ValidateForPublish(target),
         BuildForPublish(build, target),
         PushImages(engine, target),
         VerifyPublished(engine, target),
