@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connector_build.metadata import ConnectorMetadata
-from registry.entries import RegistryEntryError, build_registry_entry, registry_coordinates
+from registry.entries import RegistryEntryError, build_registry_entry, registry_coordinates, write_registry_entries
 from registry.spec_cache import SpecCache
 from registry.store import Store
 
@@ -188,3 +188,21 @@ def test_newest_release_below_a_candidate(tmp_path) -> None:
         store.write_bytes_atomic(f"specs/airbyte/a/{tag}/spec.json", b"{}")
     assert SpecCache(store).latest_release_below("airbyte/a", "1.1.0-rc.1") == "1.0.0"
     assert SpecCache(store).latest_release_below("airbyte/a", "0.1.0-rc.1") is None
+
+
+def test_write_registry_entries_is_idempotent_and_drops_stale_files(tmp_path) -> None:
+    store = Store.open(tmp_path)
+    folder = "metadata/airbyte/source-example/1.2.3"
+    store.write_bytes_atomic(f"{folder}/metadata.yaml", b"data: {}\n")
+    store.write_bytes_atomic(f"{folder}/cloud.json", b"{}")  # left by an earlier run, when cloud listed it
+    meta = metadata(registryOverrides={"oss": {"enabled": True}, "cloud": {"enabled": False}})
+    written = write_registry_entries(store, meta, spec=SPEC, icon_url=None, generated={"git": {"commit_sha": "a"}})
+    assert written["cloud"] is None and not store.exists(f"{folder}/cloud.json")
+    first = store.read_bytes(f"{folder}/oss.json")
+    assert first is not None and first.endswith(b"}\n")
+    file_info = written["oss"]["generated"]["source_file_info"]  # type: ignore[index]
+    assert file_info["metadata_last_modified"] == file_info["registry_entry_generated_at"]
+    before = (tmp_path / folder / "oss.json").stat().st_mtime_ns
+    write_registry_entries(store, meta, spec=SPEC, icon_url=None, generated={"git": {"commit_sha": "a"}})
+    assert store.read_bytes(f"{folder}/oss.json") == first
+    assert (tmp_path / folder / "oss.json").stat().st_mtime_ns == before
