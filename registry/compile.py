@@ -109,11 +109,11 @@ def assemble_registry(
         candidate = _checked(published, result)
         if candidate is not None:
             _attach_candidate(published, candidate, kept.get(published.key), result)
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str | None, str], str] = {}  # the platform indexes sources and destinations apart
     for entry in sorted(kept.values(), key=sort_key):
-        ident = definition_id(entry) or ""
+        ident = (entry_kind(entry), definition_id(entry) or "")
         if ident in seen:
-            result.problems.append(f"{entry['dockerRepository']}: definition id {ident} is already used by "
+            result.problems.append(f"{entry['dockerRepository']}: definition id {ident[1]} is already used by "
                                    f"{seen[ident]}; left out (the platform refuses duplicates)")
             continue
         seen[ident] = entry["dockerRepository"]

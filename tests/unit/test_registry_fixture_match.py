@@ -34,6 +34,8 @@ SNAPSHOTS = ("2024-07-15", "2023-07-15")
 INFRASTRUCTURE_FIELDS = {"generated", "iconUrl", "sbomUrl"}
 MUST_MATCH = ("sourceDefinitionId", "destinationDefinitionId", "name", "dockerRepository", "dockerImageTag",
               "sourceType", "tombstone", "public", "custom", "releaseStage", "spec")
+IDENTITY_FIELDS = ("sourceDefinitionId", "destinationDefinitionId", "dockerRepository", "name", "sourceType",
+                   "tombstone", "public", "custom")
 EXPLAINED = {
     "protocolVersion": "the Cloud fixture has protocolVersion 0.2.0 (the platform's default protocol version) on "
                        "every entry, from the older catalog tooling; no metadata file declares it and Airbyte's "
@@ -89,6 +91,21 @@ def _producer(entry: dict[str, Any], registry: str, snapshots: dict[str, list[Co
     return None, None
 
 
+def _compare_identity(fixture_entry: dict[str, Any], registry: str, metadata_files: list[ConnectorMetadata],
+                      identity: dict[str, Counter[str]]) -> None:
+    ident = fixture_entry.get("sourceDefinitionId") or fixture_entry.get("destinationDefinitionId")
+    metadata = next((m for m in metadata_files if m.data.definitionId == ident and is_listed(m.data, registry)), None)
+    if metadata is None:
+        return
+    ours = build_registry_entry(metadata, registry, spec={}, icon_url=None)  # type: ignore[arg-type]
+    assert ours is not None
+    identity["compared"]["entries"] += 1
+    for field in IDENTITY_FIELDS:
+        if field in fixture_entry:
+            identity["compared"][field] += 1
+            identity["equal"][field] += ours.get(field) == fixture_entry[field]
+
+
 def test_entries_match_airbyte_registry_fixtures(tmp_path: Path) -> None:
     registries = {r: json.loads(_fixture("registries", f"{r}_registry.fixture-2024-08.json").read_text())
                   for r in REGISTRIES}
@@ -98,12 +115,14 @@ def test_entries_match_airbyte_registry_fixtures(tmp_path: Path) -> None:
     present, ours_too, equal = Counter(), Counter(), Counter()
     mismatches: dict[str, list[str]] = {}
     sources_of_metadata: Counter[str] = Counter()
-    not_comparable: list[str] = []
+    not_comparable: list[dict[str, Any]] = []
+    identity: dict[str, Counter[str]] = {"compared": Counter(), "equal": Counter()}
     for registry in REGISTRIES:
         for fixture_entry in _entries(registries[registry]):
             snapshot, metadata = _producer(fixture_entry, registry, snapshots)
             if metadata is None:
-                not_comparable.append(f"{registry}:{fixture_entry['dockerRepository']}:{fixture_entry['dockerImageTag']}")
+                not_comparable.append(fixture_entry)
+                _compare_identity(fixture_entry, registry, snapshots["2024-07-15"], identity)
                 continue
             sources_of_metadata[f"{registry} from {snapshot}"] += 1
             repository, tag = registry_coordinates(metadata.data, registry)
@@ -143,9 +162,21 @@ def test_entries_match_airbyte_registry_fixtures(tmp_path: Path) -> None:
                                              f"{len(examples)} differ" if examples else "") if part)
         lines.append(f"\n{field}: {counts} — {EXPLAINED.get(field, 'not explained')}")
         lines.extend(f"    {example}" for example in examples[:4])
+    lines += ["", f"Entries with no metadata file at their tag, against the 2024-07-15 file of the same definition id "
+                  f"(a later version; only fields that do not change with versions): "
+                  f"{identity['compared']['entries']} of {len(not_comparable)}",
+              f"| {'field':<24} | compared | equal | match rate", f"|{'-' * 26}|---------:|------:|-------"]
+    for field in IDENTITY_FIELDS:
+        if identity["compared"][field]:
+            lines.append(f"| {field:<24} | {identity['compared'][field]:>8} | {identity['equal'][field]:>5} | "
+                         f"{identity['equal'][field] / identity['compared'][field]:6.1%}")
+    lines.append("(name and dockerRepository may differ here: connectors renamed, and Cloud's separate "
+                 "strict-encrypt connectors folded into their base connector's overrides, after the fixture)")
     print("\n" + "\n".join(lines))
 
     assert compared >= 250, "too few fixture entries had a producing metadata file to compare"
+    for field in ("sourceDefinitionId", "destinationDefinitionId", "tombstone", "public", "custom"):
+        assert identity["equal"][field] == identity["compared"][field], field
     for field in MUST_MATCH:
         if ours_too[field]:
             assert equal[field] == ours_too[field], f"{field}: {mismatches.get(field, [])[:5]}"
