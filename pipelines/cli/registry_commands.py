@@ -149,7 +149,7 @@ def show(
     table = Table(title=f"{registry.value} registry: {len(document['sources'])} sources, "
                         f"{len(document['destinations'])} destinations", title_justify="left")
     for column in ("name", "type", "repository", "version", "support", "stage"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # a narrow terminal wraps values rather than cutting them
     for e in sorted(entries, key=lambda e: (str(e.get("name", "")).casefold(), e.get("dockerRepository", ""))):
         s = _summary(e)
         table.add_row(s["name"], s["type"], s["dockerRepository"], s["dockerImageTag"], s["supportLevel"],
