@@ -22,6 +22,8 @@ from pathlib import Path
 from connector_build.yaml_source import YamlDocument, parse_yaml_text
 
 CACHE_VERSION = 1
+MAX_ENTRIES = 5000
+"""About 15 MB on disk: several Airbyte-sized monorepos."""
 DISABLE_ENV = "CONNECTOR_PIPELINES_NO_CACHE"
 
 
@@ -64,10 +66,15 @@ class ParseCache:
         return document
 
     def save(self) -> None:
-        """Write the entries used this run (older ones are dropped), atomically."""
-        if self.path is None or (not self._dirty and set(self._entries) == self._used):
+        """Write the cache atomically: this run's entries first, then older ones up to MAX_ENTRIES
+        (several monorepos, or branches of one, share the cache without evicting each other)."""
+        if self.path is None or not self._dirty:
             return
         keep = {key: doc for key, doc in self._entries.items() if key in self._used}
+        for key, doc in self._entries.items():
+            if len(keep) >= MAX_ENTRIES:
+                break
+            keep.setdefault(key, doc)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".yaml-cache-")

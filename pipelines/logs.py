@@ -9,6 +9,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 _SECRETS: set[str] = set()
 _SECRETS_LOCK = threading.Lock()
@@ -37,10 +38,7 @@ class StepLog:
         self._tail: deque[str] = deque(maxlen=tail_lines)
         self._lock = threading.Lock()
         self._on_line = on_line
-        self._file = None
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", encoding="utf-8")
+        self._file: TextIO | None = None  # opened on the first line: a step that logs nothing leaves no file
 
     def write(self, text: str) -> None:
         for raw in text.splitlines():
@@ -49,6 +47,9 @@ class StepLog:
                 continue
             with self._lock:
                 self._tail.append(line)
+                if self._file is None and self.path is not None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self._file = self.path.open("a", encoding="utf-8")
                 if self._file:
                     self._file.write(line + "\n")
                     self._file.flush()

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipelines.reports.console import STATUS_MARK, STATUS_STYLE
-from pipelines.results import StepResult
+from pipelines.results import StepResult, StepStatus
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Progress:
     def __init__(self, console: Console, connectors: list[str]) -> None:
         self.console = console
         self.rows = {name: _Row() for name in connectors}
+        self.idle = 0
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False) \
             if console.is_terminal else None
 
@@ -38,6 +39,8 @@ class Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if not self.live and self.idle:
+            self.console.print(f"[yellow]–[/] {self.idle} connector(s) with nothing to do", highlight=False)
         if self.live:
             self.live.update(self._render())
             self.live.__exit__(None, None, None)
@@ -54,7 +57,7 @@ class Progress:
     def step_finished(self, connector: str, result: StepResult) -> None:
         row = self.rows[connector]
         row.done.append(result)
-        if not self.live:
+        if not self.live and result.status is not StepStatus.SKIPPED:
             style = STATUS_STYLE[result.status]
             self.console.print(
                 f"[{style}]{STATUS_MARK[result.status]}[/] {connector} {result.name} "
@@ -62,6 +65,9 @@ class Progress:
         self._refresh()
 
     def connector_finished(self, connector: str) -> None:
+        row = self.rows[connector]
+        if not self.live and row.done and all(r.status is StepStatus.SKIPPED for r in row.done):
+            self.idle += 1  # printed once, as a count, by __exit__: a no-op run stays quiet
         self.rows[connector].finished = True
         self.rows[connector].step = "done"
         self._refresh()

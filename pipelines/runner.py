@@ -108,7 +108,7 @@ async def run_step(step: Step, state: ConnectorState, log_path: Path, progress: 
         log.write("".join(traceback.format_exception(crash)))
         result = StepResult(step.name, StepStatus.FAILURE, summary=f"internal error: {crash!r}")
     result.duration_s = time.monotonic() - started
-    result.log_path = log_path
+    result.log_path = log_path if log_path.exists() else None
     result.log_tail = log.tail(20) if result.status is StepStatus.FAILURE else []
     log.close()
     return result

@@ -103,7 +103,7 @@ class RegistryClient:
         self._client = client
 
     @classmethod
-    def for_registry(cls, registry: str, auth: RegistryAuth | None, *, max_connections: int = 32,
+    def for_registry(cls, registry: str, auth: RegistryAuth | None, *, max_connections: int = 8,
                      timeout_s: float = 30.0) -> RegistryClient:
         challenge = ChallengeAuth(auth.username, auth.password) if auth else ChallengeAuth()
         client = httpx.AsyncClient(

@@ -24,11 +24,23 @@ def summary_table(report: RunReport) -> Table:
     table = Table(title=title, title_justify="left")
     for column in ("connector", "step", "status", "time", "summary"):
         table.add_column(column)
+    idle: list[str] = []
     for connector in report.connectors:
+        if connector.steps and all(step.status is StepStatus.SKIPPED for step in connector.steps):
+            idle.append(connector.connector)  # e.g. already published: one row for all of them below
+            continue
         for step in connector.steps:
             status = Text(f"{STATUS_MARK[step.status]} {step.status.value}", style=STATUS_STYLE[step.status])
             table.add_row(Text(connector.connector), Text(step.name), status, f"{step.duration_s:.1f}s",
                           Text(clean(step.summary)))
+    if idle:
+        shown = ", ".join(idle[:3]) + (f" and {len(idle) - 3} more" if len(idle) > 3 else "")
+        reasons = {next((s.summary for s in c.steps if s.summary), "") for c in report.connectors
+                   if c.connector in idle}
+        reason = reasons.pop() if len(reasons) == 1 else "see report.json"
+        table.add_row(Text(shown), Text("all"), Text(f"{STATUS_MARK[StepStatus.SKIPPED]} skipped",
+                                                       style=STATUS_STYLE[StepStatus.SKIPPED]),
+                      "", Text(clean(reason) if len(idle) == 1 else f"nothing to do ({clean(reason)})"))
     return table
 
 

@@ -10,7 +10,7 @@ from connector_build.parse_cache import ParseCache
 from connector_build.yaml_source import YamlSourceError
 
 
-def test_edit_is_seen_and_unused_entries_are_dropped(tmp_path: Path) -> None:
+def test_edit_is_seen_and_old_entries_are_kept_up_to_the_cap(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "cache.pickle"
     first = ParseCache(path)
     assert first.parse(b"a: 1\n").data == {"a": 1}
@@ -19,10 +19,13 @@ def test_edit_is_seen_and_unused_entries_are_dropped(tmp_path: Path) -> None:
     assert second.parse(b"a: 1\n").data == {"a": 1}
     assert second.parse(b"a: 2\n").data == {"a": 2}  # same "file", new bytes: parsed again
     second.save()
+    assert len(ParseCache(path)._entries) == 2  # another repo's files are not evicted by this one
+    monkeypatch.setattr("connector_build.parse_cache.MAX_ENTRIES", 2)
     third = ParseCache(path)
-    third.parse(b"a: 2\n")
+    third.parse(b"a: 3\n")
     third.save()
-    assert len(ParseCache(path)._entries) == 1
+    kept = ParseCache(path)._entries
+    assert len(kept) == 2 and any(doc.data == {"a": 3} for doc in kept.values())
 
 
 def test_corrupt_cache_file_is_an_empty_cache(tmp_path: Path) -> None:
