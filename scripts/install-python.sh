@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Create (or refresh) the project's virtualenv at .venv and install the package with its dev
-# tools. Quick when nothing changed: pip finds everything already satisfied.
+# The project's virtualenv at .venv with connector-pipelines[dev] installed (editable).
+# (Re)created when missing or broken; reinstalled only when pyproject.toml changed since the
+# last install (a stamp in .venv), so a second run takes a moment.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$CP_REPO_ROOT"
 
 python=${PYTHON:-python3}
-if [[ ! -x .venv/bin/python ]]; then
+if ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   log "creating .venv with $($python --version)"
+  rm -rf .venv
   "$python" -m venv .venv
 fi
-log "installing connector-pipelines[dev] into .venv"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+stamp=".venv/.connector-pipelines-pyproject.sha256"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]] || ! .venv/bin/python -m pip show -q connector-pipelines >/dev/null 2>&1; then
+  log "pip install -e '.[dev]'"
+  start=$SECONDS
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+  echo "$want" >"$stamp"
+  log "pip install took $((SECONDS - start))s"
+else
+  log ".venv up to date with pyproject.toml"
+fi
 log "installed: $(.venv/bin/connector-pipelines --version)"
