@@ -14,6 +14,7 @@ declare -A PACKAGE_FOR=(
     [/usr/sbin/update-binfmts]=binfmt-support
     [/usr/bin/htpasswd]=apache2-utils
     [/usr/bin/chromium]=chromium
+    [/usr/bin/chromedriver]=chromium-driver  # the browser tests of the report and the registry page
     [/usr/bin/curl]=curl
     [/usr/sbin/iptables]=iptables
 )
