@@ -18,6 +18,7 @@ import uuid
 from typing import Any
 
 from connector_build.problems import UserError
+from pipelines.processes import pid_alive
 
 LOCK_PATH = ".connector-pipelines/publish.lock"
 STALE_AFTER = dt.timedelta(hours=6)
@@ -72,15 +73,5 @@ def _is_stale(owner: dict[str, Any]) -> bool:
     if dt.datetime.now(dt.UTC) - since > STALE_AFTER:
         return True
     if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
-        return not _pid_alive(owner["pid"])
+        return not pid_alive(owner["pid"])
     return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -45,6 +45,7 @@ from pipelines.engines.dockerfile_render import (
     render_dockerfile,
 )
 from pipelines.logs import StepLog
+from pipelines.processes import pid_alive
 
 LOCAL_BASE_REPOSITORY = "connector-pipelines/base"
 """Where a base image pulled for one platform is tagged, so two platforms never share a tag."""
@@ -77,7 +78,9 @@ class DockerEngine:
                 f"cannot reach the Docker daemon ({_first_line(exc)}); start it with "
                 "`bash scripts/start-docker.sh` or point DOCKER_HOST at one"
             ) from None
-        return cls(client)
+        engine = cls(client)
+        engine.remove_orphaned_containers()
+        return engine
 
     async def close(self) -> None:
         await anyio.to_thread.run_sync(self.client.close)
@@ -296,6 +299,22 @@ class DockerEngine:
         for container in leftovers:
             _remove_quietly(container)
         return len(leftovers)
+
+
+    def remove_orphaned_containers(self) -> int:
+        """Remove containers left by runs whose process is gone (killed with SIGKILL, say).
+
+        Only on a local daemon: there a run id's pid can be checked. Runs still alive are left alone.
+        """
+        if "unix://" not in str(docker.utils.kwargs_from_env().get("base_url", "unix://")):
+            return 0
+        removed = 0
+        for container in self.client.containers.list(all=True, filters={"label": RUN_LABEL}):
+            pid_text = container.labels.get(RUN_LABEL, "").split("-", 1)[0]
+            if pid_text.isdigit() and not pid_alive(int(pid_text)):
+                _remove_quietly(container)
+                removed += 1
+        return removed
 
 
 class _ContainerHolder:

@@ -167,12 +167,17 @@ def test_ctrl_c_cancels_cleanly_and_leaves_no_container(tmp_path: Path, docker_c
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(),
     )
     label = {"label": "io.connector-pipelines.run"}
+    before = {c.id for c in docker_client.containers.list(all=True, filters=label)}
+
+    def ours(all_states: bool) -> list:
+        return [c for c in docker_client.containers.list(all=all_states, filters=label) if c.id not in before]
+
     deadline = time.monotonic() + 120
-    while not docker_client.containers.list(filters=label) and time.monotonic() < deadline:
+    while not ours(False) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert docker_client.containers.list(filters=label), "the spec container never started"
+    assert ours(False), "the spec container never started"
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 130, output
     assert "Traceback" not in output
-    assert docker_client.containers.list(all=True, filters=label) == []
+    assert ours(True) == []
