@@ -196,3 +196,29 @@ def test_tag_present_but_unrecorded_is_recorded_without_pushing(
     assert "will verify and record" in steps["check"]["summary"]
     assert steps["push"]["status"] == "skipped" and steps["store"]["status"] == "success"
     assert scratch_registry.digest("airbyte/source-tiny-weather", "0.2.0") == digest
+
+
+def test_pre_release_is_pushed_under_a_dev_tag_and_kept_out_of_latest_and_registries(
+        examples_repo: Path, scratch_registry: ScratchRegistry, tmp_path: Path) -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
+                              cwd=examples_repo, check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "examples")
+    sha = git("rev-parse", "HEAD")
+    store = tmp_path / "store"
+    result = publish(examples_repo, scratch_registry, store, WEATHER, "--pre-release", "--platform", "linux/amd64")
+    assert result.returncode == 0, result.stdout + result.stderr
+    tag = f"0.2.0-dev.{sha[:10]}"
+    assert scratch_registry.digest("airbyte/source-tiny-weather", tag) is not None
+    assert scratch_registry.digest("airbyte/source-tiny-weather", "latest") is None
+    assert scratch_registry.digest("airbyte/source-tiny-weather", "0.2.0") is None
+    folder = store / "metadata" / "airbyte" / WEATHER / tag
+    assert f"dockerImageTag: {tag}" in (folder / "metadata.yaml").read_text()
+    assert (folder / "publish.json").is_file() and not (folder / "oss.json").exists()
+    assert not (store / "metadata" / "airbyte" / WEATHER / "latest").exists()
+    assert not (store / "registries").exists()
+    git_info = (folder / "metadata.yaml").read_text()
+    assert sha in git_info  # generated.git recorded from the commit that touched metadata.yaml
