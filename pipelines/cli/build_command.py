@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -71,14 +70,10 @@ def build(
 ) -> None:
     """Build connector images (airbyte/<name>:dev) and check each answers `spec`."""
     # Imported here: `list` and `--help` should not pay for the engine's imports.
-    import anyio
-
     from pipelines.build_options import parse_platforms, resolve_build_options
     from pipelines.build_steps import BuildImages, SpecSmoke, host_platform
-    from pipelines.cli.run_support import finish_run
+    from pipelines.cli.run_support import run_command
     from pipelines.engines import open_engine
-    from pipelines.progress import Progress
-    from pipelines.runner import run_pipelines
 
     options: GlobalOptions = ctx.obj
     selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
@@ -95,20 +90,5 @@ def build(
     def steps_for(connector) -> list:
         return [BuildImages(engine, build_options, platforms, tag=tag), SpecSmoke(engine)]
 
-    async def main() -> None:
-        try:
-            with Progress(error_console, [c.name for c in connectors]) as progress:
-                report = await run_pipelines(
-                    connectors, steps_for, command="build", engine_name=engine.name,
-                    concurrency=concurrency or os.cpu_count() or 2, report_dir=reports_at, progress=progress,
-                )
-        finally:
-            await engine.close()
-        finish_run(report, reports_at, notices=getattr(engine, "notices", []))
-
-    try:
-        anyio.run(main)
-    finally:
-        cleanup = getattr(engine, "remove_own_containers", None)
-        if cleanup:
-            cleanup()
+    run_command(connectors, steps_for, command="build", engine=engine, engine_name=engine.name,
+                concurrency=concurrency, report_dir=reports_at)

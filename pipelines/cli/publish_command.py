@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,7 +30,8 @@ from pipelines.cli.options import (
 )
 
 StoreOption = Annotated[
-    str, typer.Option("--store", help="Metadata store: a folder, or an fsspec URL (s3://, gs://, memory://).")
+    str | None, typer.Option("--store", help="Metadata store: a folder, or an fsspec URL (s3://, gs://, memory://). "
+                             "Default: .connector-pipelines/store in the monorepo.")
 ]
 BaseUrlOption = Annotated[
     str | None,
@@ -47,7 +48,7 @@ def publish(
     modified: ModifiedOption = False,
     base_ref: BaseRefOption = "origin/main",
     registry: str = typer.Option("docker.io", "--registry", help="OCI registry to push to, e.g. localhost:5000."),
-    store: StoreOption = ".connector-pipelines/store",
+    store: StoreOption = None,
     base_url: BaseUrlOption = None,
     pre_release: bool = typer.Option(False, "--pre-release", help="Tag X.Y.Z-dev.<git sha>; never latest, "
                                      "never in the registries."),
@@ -67,11 +68,9 @@ def publish(
     import anyio
 
     from pipelines.build_options import parse_platforms, resolve_build_options
-    from pipelines.cli.run_support import finish_run
+    from pipelines.cli.run_support import finish_run, remove_engine_containers, run_with_progress
     from pipelines.engines import open_engine
-    from pipelines.progress import Progress
     from pipelines.publish_steps import PublishTarget, head_sha, publish_steps
-    from pipelines.runner import run_pipelines
     from registry.compile import generate_registries
     from registry.credentials import registry_auth
     from registry.oci import RegistryAuthError, RegistryClient, RegistryError, RegistryUnreachable
@@ -89,7 +88,9 @@ def publish(
         sha = head_sha(repo.root)
         if not sha:
             raise UserError("--pre-release needs a git checkout (the tag carries the commit sha)")
-    store_url = store if "://" in store else str((repo.root / store).resolve()) if not os.path.isabs(store) else store
+    # As a user expects of a path: relative to where the command runs; the default lives in the repo.
+    store_url = store if store and "://" in store else str(Path(store).resolve()) if store \
+        else str(repo.root / ".connector-pipelines" / "store")
     target_store = Store.open(store_url)
     auth = registry_auth(registry)
     engine = None if dry_run else open_engine(options.engine.value)
@@ -117,12 +118,9 @@ def publish(
                     return publish_steps(engine or _DryRunEngine(), target, build_options)
 
                 try:
-                    with Progress(error_console, [c.name for c in connectors]) as progress:
-                        report = await run_pipelines(
-                            connectors, steps_for, command="publish", engine_name=options.engine.value,
-                            concurrency=concurrency or os.cpu_count() or 2, report_dir=reports_at,
-                            progress=progress,
-                        )
+                    report = await run_with_progress(connectors, steps_for, command="publish",
+                                                     engine_name=options.engine.value, concurrency=concurrency,
+                                                     report_dir=reports_at)
                 finally:
                     if engine:
                         await engine.close()
@@ -144,9 +142,7 @@ def publish(
     except RegistryError as exc:
         raise UserError(str(exc)) from None
     finally:
-        cleanup = getattr(engine, "remove_own_containers", None)
-        if cleanup:
-            cleanup()
+        remove_engine_containers(engine)
 
 
 class _NoLock:

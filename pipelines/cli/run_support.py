@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 
+from connector_build.connector import Connector
 from pipelines.cli.console import console, error_console
+from pipelines.engines.base import Engine
+from pipelines.progress import Progress
 from pipelines.reports import print_summary, write_reports
 from pipelines.results import RunReport
+from pipelines.runner import StepsFor, run_pipelines
 
 
 def finish_run(report: RunReport, report_dir: Path, notices: list[str]) -> None:
@@ -19,3 +25,39 @@ def finish_run(report: RunReport, report_dir: Path, notices: list[str]) -> None:
     error_console.print(f"reports: {written['html']} (and report.json, junit.xml)", highlight=False, soft_wrap=True)
     if not report.success:
         raise typer.Exit(1)
+
+
+async def run_with_progress(connectors: Sequence[Connector], steps_for: StepsFor, *, command: str,
+                            engine_name: str, concurrency: int | None, report_dir: Path) -> RunReport:
+    """The runner with the live progress view on stderr; concurrency defaults to the CPU count."""
+    with Progress(error_console, [c.name for c in connectors]) as progress:
+        return await run_pipelines(connectors, steps_for, command=command, engine_name=engine_name,
+                                   concurrency=concurrency or os.cpu_count() or 2, report_dir=report_dir,
+                                   progress=progress)
+
+
+def run_command(connectors: Sequence[Connector], steps_for: StepsFor, *, command: str, engine: Engine | None,
+                engine_name: str, concurrency: int | None, report_dir: Path) -> None:
+    """What `build` and `test` do: run, close the engine, report, and (even on Ctrl-C) remove the
+    containers the engine started."""
+    import anyio
+
+    async def main() -> None:
+        try:
+            report = await run_with_progress(connectors, steps_for, command=command, engine_name=engine_name,
+                                             concurrency=concurrency, report_dir=report_dir)
+        finally:
+            if engine is not None:
+                await engine.close()
+        finish_run(report, report_dir, notices=getattr(engine, "notices", []))
+
+    try:
+        anyio.run(main)
+    finally:
+        remove_engine_containers(engine)
+
+
+def remove_engine_containers(engine: object) -> None:
+    cleanup = getattr(engine, "remove_own_containers", None)
+    if cleanup:
+        cleanup()

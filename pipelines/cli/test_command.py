@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -64,17 +63,13 @@ def test(
 
     Exit code 0 only when every selected connector passed.
     """
-    import anyio
-
     from connector_build.qa import QAContext
     from connector_build.qa.base_ref import ref_exists
     from pipelines.build_options import resolve_build_options
     from pipelines.build_steps import BuildImages, host_platform
-    from pipelines.cli.run_support import finish_run
+    from pipelines.cli.run_support import run_command
     from pipelines.engines import open_engine
-    from pipelines.progress import Progress
     from pipelines.qa_step import QaChecks
-    from pipelines.runner import run_pipelines
     from pipelines.smoke_step import SmokeTest
     from pipelines.unit_test_step import UnitTests
 
@@ -104,21 +99,5 @@ def test(
                 steps.append(SmokeTest(engine, config=config))
         return steps
 
-    async def main() -> None:
-        try:
-            with Progress(error_console, [c.name for c in connectors]) as progress:
-                report = await run_pipelines(
-                    connectors, steps_for, command="test", engine_name=options.engine.value,
-                    concurrency=concurrency or os.cpu_count() or 2, report_dir=reports_at, progress=progress,
-                )
-        finally:
-            if engine is not None:
-                await engine.close()
-        finish_run(report, reports_at, notices=getattr(engine, "notices", []))
-
-    try:
-        anyio.run(main)
-    finally:
-        cleanup = getattr(engine, "remove_own_containers", None)
-        if cleanup:
-            cleanup()
+    run_command(connectors, steps_for, command="test", engine=engine, engine_name=options.engine.value,
+                concurrency=concurrency, report_dir=reports_at)
