@@ -10,9 +10,10 @@ import pytest
 from connector_build.connector import Connector
 from connector_build.monorepo import Monorepo
 from connector_build.problems import UserError
-from connector_build.qa import CheckStatus, QAContext, qa_step_result, run_qa_checks, select_checks
+from connector_build.qa import CheckStatus, QAContext, run_qa_checks, select_checks
 from connector_build.qa.checks_metadata import image_name
 from connector_build.qa.model import CheckResult
+from pipelines.qa_step import qa_step_result
 from pipelines.results import StepStatus
 from tests.conftest import write_connector
 
