@@ -69,7 +69,7 @@ def publish(
 
     from pipelines.build_options import parse_platforms, resolve_build_options
     from pipelines.cli.run_support import finish_run, remove_engine_containers, run_with_progress
-    from pipelines.engines import open_engine
+    from pipelines.engines import LazyEngine
     from pipelines.publish_steps import PublishTarget, head_sha, publish_steps
     from registry.compile import generate_registries
     from registry.credentials import registry_auth
@@ -93,7 +93,7 @@ def publish(
         else str(repo.root / ".connector-pipelines" / "store")
     target_store = Store.open(store_url)
     auth = registry_auth(registry)
-    engine = None if dry_run else open_engine(options.engine.value)
+    engine = LazyEngine(options.engine.value)  # connects only if something has to be built or run
     reports_at = report_dir or default_report_dir(repo.root, "publish")
 
     async def main() -> None:
@@ -115,15 +115,14 @@ def publish(
                     error_console.print(f"[yellow]warning:[/] {warning}")
 
                 def steps_for(connector) -> list:
-                    return publish_steps(engine or _DryRunEngine(), target, build_options)
+                    return publish_steps(engine, target, build_options)
 
                 try:
                     report = await run_with_progress(connectors, steps_for, command="publish",
                                                      engine_name=options.engine.value, concurrency=concurrency,
                                                      report_dir=reports_at)
                 finally:
-                    if engine:
-                        await engine.close()
+                    await engine.close()
                 if dry_run:
                     for line in target.planned:
                         console.print(line, highlight=False, soft_wrap=True)
@@ -151,9 +150,3 @@ class _NoLock:
 
     def __exit__(self, *exc: object) -> None:
         return None
-
-
-class _DryRunEngine:
-    """Stands in for an engine in --dry-run, where no step that needs one runs."""
-
-    name = "dry-run"
