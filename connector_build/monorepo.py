@@ -22,6 +22,7 @@ from connector_build.connector import Connector
 from connector_build.metadata_loader import load_metadata
 from connector_build.parse_cache import ParseCache
 from connector_build.problems import InvalidMetadata, Problem, UserError
+from connector_build.yaml_source import MAX_YAML_BYTES
 
 
 class RepoSettings(BaseModel):
@@ -73,6 +74,7 @@ class Monorepo:
         folders = sorted(p.parent for p in self.connectors_path.glob("*/metadata.yaml"))
         found = Discovery()
         cache = ParseCache.default()
+        cache.prefill([read_small(folder / "metadata.yaml") for folder in folders])
         for folder in folders:
             result = self._load(folder, cache)
             if isinstance(result, Connector):
@@ -99,6 +101,14 @@ class Monorepo:
         except InvalidMetadata as exc:
             return exc.problems
         return Connector(path=folder, relative_path=relative, metadata=loaded.metadata, warnings=loaded.warnings)
+
+
+def read_small(path: Path) -> bytes:
+    """The file's bytes, or nothing when it is too large to be metadata (the loader says so)."""
+    try:
+        return path.read_bytes() if path.stat().st_size <= MAX_YAML_BYTES else b""
+    except OSError:
+        return b""
 
 
 def read_settings(pyproject: Path) -> RepoSettings:

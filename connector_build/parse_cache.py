@@ -17,11 +17,14 @@ import os
 import pickle
 import tempfile
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from connector_build.yaml_source import YamlDocument, parse_yaml_text
 
 CACHE_VERSION = 1
+PARALLEL_THRESHOLD = 100
+"""Below this many misses, starting worker processes costs more than it saves."""
 MAX_ENTRIES = 5000
 """About 15 MB on disk: several Airbyte-sized monorepos."""
 DISABLE_ENV = "CONNECTOR_PIPELINES_NO_CACHE"
@@ -65,6 +68,23 @@ class ParseCache:
             self._dirty = True
         return document
 
+    def prefill(self, raws: list[bytes]) -> None:
+        """Parse the misses among ``raws`` ahead of time, on every core when there are many.
+
+        A first run over a large monorepo is all misses; PyYAML builds objects in Python, so
+        processes, not threads, are what make that faster. Files that fail to parse are left
+        for :meth:`parse` to report."""
+        misses = {hashlib.blake2b(raw, digest_size=20).hexdigest(): raw for raw in raws}
+        misses = {key: raw for key, raw in misses.items() if key not in self._entries}
+        if len(misses) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
+            return
+        with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+            parsed = pool.map(_parse_or_none, misses.values(), chunksize=32)
+            for key, document in zip(misses, parsed, strict=True):
+                if document is not None:
+                    self._entries[key] = document
+                    self._dirty = True
+
     def save(self) -> None:
         """Write the cache atomically: this run's entries first, then older ones up to MAX_ENTRIES
         (several monorepos, or branches of one, share the cache without evicting each other)."""
@@ -83,3 +103,10 @@ class ParseCache:
             os.replace(temp, self.path)
         except OSError:
             pass  # a read-only home is no reason to fail a command
+
+
+def _parse_or_none(raw: bytes) -> YamlDocument | None:
+    try:
+        return parse_yaml_text(raw)
+    except Exception:  # reported again, with its line, by ParseCache.parse
+        return None

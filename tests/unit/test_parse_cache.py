@@ -39,3 +39,12 @@ def test_errors_are_raised_not_cached(tmp_path: Path) -> None:
     for _ in range(2):
         with pytest.raises(YamlSourceError):
             cache.parse(b"a: [\n")
+
+
+def test_prefill_parses_misses_in_worker_processes_and_leaves_errors_to_parse(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("connector_build.parse_cache.PARALLEL_THRESHOLD", 1)
+    cache = ParseCache(tmp_path / "cache.pickle")
+    cache.prefill([b"a: 1\n", b"b: [\n", b"c: 2\n"])
+    assert sorted(str(doc.data) for doc in cache._entries.values()) == ["{'a': 1}", "{'c': 2}"]
+    with pytest.raises(YamlSourceError):
+        cache.parse(b"b: [\n")
