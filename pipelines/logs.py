@@ -66,7 +66,3 @@ class StepLog:
             if self._file:
                 self._file.close()
                 self._file = None
-
-
-def null_log() -> StepLog:
-    return StepLog(None)

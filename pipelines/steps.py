@@ -50,10 +50,6 @@ class ConnectorState:
     artifacts: dict[str, Any] = field(default_factory=dict)
     """Anything else a later step reads: spec output, pushed digests …"""
 
-    @property
-    def host_image(self) -> BuiltImage | None:
-        return next(iter(self.images.values()), None)
-
 
 class Step(Protocol):
     name: str

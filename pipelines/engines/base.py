@@ -24,6 +24,14 @@ class EngineError(Exception):
         self.log_tail = log_tail or []
 
 
+def first_line(value: object) -> str:
+    """The first line of an error or message: what a one-line summary shows of it."""
+    text = str(value).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(value).__name__ if isinstance(value, BaseException) else "unknown error"
+
+
 class EngineUnavailable(EngineError):
     """The engine cannot be reached at all (no daemon, no Dagger session): nothing can run."""
 

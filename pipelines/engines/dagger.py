@@ -58,6 +58,7 @@ from connector_build.plan import (
     Workdir,
 )
 from pipelines.engines.base import (
+    first_line,
     BuildFailed,
     BuildOptions,
     BuiltImage,
@@ -331,7 +332,7 @@ class DaggerEngine:
             except (dagger.DaggerError, OSError) as exc:
                 with anyio.CancelScope(shield=True):
                     await connection.__aexit__(None, None, None)
-                raise EngineUnavailable(f"cannot start a Dagger session ({_first_line(exc)}); {HOW_TO_CONNECT}") \
+                raise EngineUnavailable(f"cannot start a Dagger session ({first_line(exc)}); {HOW_TO_CONNECT}") \
                     from None
             self._connection, self._client = connection, client
             return client
@@ -381,9 +382,9 @@ class DaggerEngine:
                               log.tail(15)) from None
         except dagger.QueryError as exc:
             log.write(str(exc))
-            raise BuildFailed(f"build failed: {_first_line(exc)}", log.tail(15)) from None
+            raise BuildFailed(f"build failed: {first_line(exc)}", log.tail(15)) from None
         except dagger.DaggerError as exc:
-            raise EngineError(f"the Dagger engine failed: {_first_line(exc)}", log.tail(5)) from None
+            raise EngineError(f"the Dagger engine failed: {first_line(exc)}", log.tail(5)) from None
         wanted = plan.platform.split("/")[1]
         architecture = str(platform).split("/")[1] if "/" in str(platform) else str(platform)
         if architecture != wanted:
@@ -415,7 +416,7 @@ class DaggerEngine:
                 await container.export(str(tarball), forced_compression=dagger.ImageLayerCompression.Gzip,
                                        media_types=dagger.ImageMediaTypes.DockerMediaTypes)
             except dagger.DaggerError as exc:
-                self._notice(f"could not export {tags[0]} from the Dagger engine: {_first_line(exc)}", log)
+                self._notice(f"could not export {tags[0]} from the Dagger engine: {first_line(exc)}", log)
                 return
 
             def load() -> None:
@@ -429,7 +430,7 @@ class DaggerEngine:
             try:
                 await anyio.to_thread.run_sync(load)
             except Exception as exc:  # docker-py raises APIError, ImageLoadError, requests errors
-                self._notice(f"could not load {tags[0]} into the Docker daemon: {_first_line(exc)}", log)
+                self._notice(f"could not load {tags[0]} into the Docker daemon: {first_line(exc)}", log)
                 return
         log.write(f"loaded into the local Docker daemon as {', '.join(tags)}")
 
@@ -495,9 +496,9 @@ class DaggerEngine:
         except dagger.ExecError as exc:  # exit codes ReturnType.ANY leaves out (killed by a signal)
             exit_code, stdout, stderr = exc.exit_code, exc.stdout, exc.stderr
         except dagger.QueryError as exc:
-            raise EngineError(f"cannot run {image}: {_first_line(exc)}") from None
+            raise EngineError(f"cannot run {image}: {first_line(exc)}") from None
         except dagger.DaggerError as exc:
-            raise EngineError(f"the Dagger engine failed: {_first_line(exc)}") from None
+            raise EngineError(f"the Dagger engine failed: {first_line(exc)}") from None
         log.write(stderr)
         log.write(f"exit code {exit_code}")
         return RunResult(exit_code=exit_code, stdout=stdout, stderr=stderr)
@@ -546,7 +547,7 @@ class DaggerEngine:
         try:
             container = await container.from_(reference).sync()
         except dagger.DaggerError as exc:
-            raise EngineError(f"pull of {reference} failed: {_first_line(exc)}") from None
+            raise EngineError(f"pull of {reference} failed: {first_line(exc)}") from None
         self._images[(reference, platform)] = container
         return reference
 
@@ -566,17 +567,12 @@ class DaggerEngine:
             address = await container.publish(reference, forced_compression=dagger.ImageLayerCompression.Gzip)
         except dagger.DaggerError as exc:
             log.write(str(exc))
-            raise PushFailed(f"push of {reference} failed: {_first_line(exc)}", log.tail(10)) from None
+            raise PushFailed(f"push of {reference} failed: {first_line(exc)}", log.tail(10)) from None
         _, _, digest = address.partition("@")
         if not digest:
             raise PushFailed(f"push of {reference} reported no digest ({address})", log.tail(10))
         log.write(f"pushed {reference}@{digest}")
         return digest
-
-
-def _first_line(value: object) -> str:
-    text = str(value).strip()
-    return text.splitlines()[0] if text else type(value).__name__
 
 
 __all__ = [

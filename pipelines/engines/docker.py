@@ -36,6 +36,7 @@ from pipelines.engines.base import (
     PushFailed,
     RegistryAuth,
     RunResult,
+    first_line,
 )
 from pipelines.engines.dockerfile_render import (
     CA_BUNDLE_NAME,
@@ -75,7 +76,7 @@ class DockerEngine:
             client.ping()
         except docker.errors.DockerException as exc:
             raise EngineUnavailable(
-                f"cannot reach the Docker daemon ({_first_line(exc)}); start it with "
+                f"cannot reach the Docker daemon ({first_line(exc)}); start it with "
                 "`bash scripts/start-docker.sh` or point DOCKER_HOST at one"
             ) from None
         engine = cls(client)
@@ -131,7 +132,7 @@ class DockerEngine:
                     log.write(chunk["stream"])
                 if "error" in chunk:
                     log.write(chunk["error"])
-                    raise BuildFailed(f"build failed: {_first_line(chunk['error'])}", log.tail(15))
+                    raise BuildFailed(f"build failed: {first_line(chunk['error'])}", log.tail(15))
                 aux = chunk.get("aux")
                 if isinstance(aux, dict) and "ID" in aux:
                     image_id = aux["ID"]
@@ -278,7 +279,7 @@ class DockerEngine:
             for chunk in self.client.api.push(repository, tag, auth_config=_auth_config(auth),
                                               stream=True, decode=True):
                 if "error" in chunk:
-                    raise PushFailed(f"push of {reference} failed: {_first_line(chunk['error'])}", log.tail(10))
+                    raise PushFailed(f"push of {reference} failed: {first_line(chunk['error'])}", log.tail(10))
                 if "status" in chunk and chunk.get("progressDetail") in (None, {}):
                     log.write(f"{chunk.get('id', '')} {chunk['status']}".strip())
                 aux = chunk.get("aux")
@@ -379,13 +380,8 @@ def _digest_name(reference: str) -> str:
     return hashlib.sha256(reference.encode()).hexdigest()[:16]
 
 
-def _first_line(value: object) -> str:
-    text = str(value).strip()
-    return text.splitlines()[0] if text else "unknown error"
-
-
 def _api_message(exc: docker.errors.APIError) -> str:
-    return _first_line(getattr(exc, "explanation", None) or exc)
+    return first_line(getattr(exc, "explanation", None) or exc)
 
 
 __all__ = ["DockerEngine", "EngineError"]
