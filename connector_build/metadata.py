@@ -261,9 +261,7 @@ class ConnectorData(_Model):
     @field_validator("dockerImageTag")
     @classmethod
     def _tag_is_semver(cls, value: str) -> str:
-        if versions.parse(value) is None:
-            raise ValueError(f"'{value}' is not a semantic version")
-        return value
+        return versions.require_semver(value)
 
     @property
     def overrides(self) -> RegistryOverridesByRegistry:

@@ -18,6 +18,13 @@ def parse(tag: str) -> semver.Version | None:
         return None
 
 
+def require_semver(tag: str) -> str:
+    """``tag`` unchanged, or ValueError: for the models whose tags the platform parses as semver."""
+    if parse(tag) is None:
+        raise ValueError(f"'{tag}' is not a semantic version")
+    return tag
+
+
 def is_release_candidate(tag: str) -> bool:
     version = parse(tag)
     return bool(version and version.prerelease and RELEASE_CANDIDATE.match(version.prerelease))

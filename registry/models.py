@@ -63,9 +63,7 @@ class _RegistryDefinition(BaseModel):
     @classmethod
     def _tag_is_semver(cls, value: str) -> str:
         # The platform parses the tag as a semver Version and fails the whole registry otherwise.
-        if versions.parse(value) is None:
-            raise ValueError(f"'{value}' is not a semantic version")
-        return value
+        return versions.require_semver(value)
 
 
 class RegistrySourceDefinition(_RegistryDefinition):
