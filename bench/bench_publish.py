@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from connector_build.monorepo import Monorepo  # noqa: E402
-from tests.integration.conftest import CREDENTIALS, STATE_DIR  # noqa: E402
+from pipelines.local_registry import HTPASSWD_PATH, read_local_registry  # noqa: E402
 from tests.scratch_registry import ScratchRegistry  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "airbyte" / "metadata-2026-02-28"
@@ -39,7 +39,7 @@ MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
 def credentials() -> tuple[str, str]:
-    values = dict(line.split("=", 1) for line in CREDENTIALS.read_text().splitlines() if "=" in line)
+    values = read_local_registry()
     return values["LOCAL_REGISTRY_USERNAME"], values["LOCAL_REGISTRY_PASSWORD"]
 
 
@@ -110,7 +110,7 @@ def main() -> None:
     console = Console()
     with tempfile.TemporaryDirectory() as tmp_text:
         tmp = Path(tmp_text)
-        registry = ScratchRegistry.create(tmp, STATE_DIR / "registry" / "htpasswd", credentials())
+        registry = ScratchRegistry.create(tmp, HTPASSWD_PATH, credentials())
         registry.start()
         try:
             fixture_repo = tmp / "fixture-repo"

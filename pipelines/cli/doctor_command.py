@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 
 from pipelines.cli.console import console
+from pipelines.local_registry import CREDENTIALS_PATH, read_local_registry
 
-STATE_DIR = Path(os.environ.get("CONNECTOR_PIPELINES_HOME", Path.home() / ".local/share/connector-pipelines"))
 BASE_IMAGES = ("airbyte/python-connector-base:4.0.2", "airbyte/source-declarative-manifest:7.10.1")
 
 
@@ -24,13 +24,6 @@ class Finding:
     detail: str
     fix: str = ""
     required: bool = True
-
-
-def read_local_registry() -> dict[str, str]:
-    path = STATE_DIR / "registry" / "credentials.env"
-    if not path.is_file():
-        return {}
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
 def check_daemon() -> Finding:
@@ -55,7 +48,7 @@ def check_registry(address: str, username: str | None, password: str | None) -> 
         return Finding("local registry", False, f"{address}: {type(exc).__name__}", "bash scripts/start-registry.sh")
     if response.status_code == 401:
         return Finding("local registry", False, f"{address} refused the credentials",
-                       f"check {STATE_DIR}/registry/credentials.env, or rerun bash scripts/start-registry.sh")
+                       f"check {CREDENTIALS_PATH}, or rerun bash scripts/start-registry.sh")
     return Finding("local registry", response.status_code == 200, f"{address} answers {response.status_code}")
 
 

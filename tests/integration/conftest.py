@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.local_registry import CREDENTIALS_PATH, read_local_registry
 from tests.conftest import EXAMPLES
 
-STATE_DIR = Path(os.environ.get("CONNECTOR_PIPELINES_HOME", Path.home() / ".local/share/connector-pipelines"))
-CREDENTIALS = STATE_DIR / "registry" / "credentials.env"
 PYTHON_BASE = "localhost:5000/airbyte/python-connector-base:4.0.2"
 MANIFEST_BASE = "localhost:5000/airbyte/source-declarative-manifest:7.10.1"
 
@@ -51,11 +50,9 @@ def docker_client():
 
 @pytest.fixture(scope="session")
 def local_registry() -> LocalRegistry:
-    if not CREDENTIALS.is_file():
-        missing(f"no local registry credentials at {CREDENTIALS}")
-    values = dict(
-        line.split("=", 1) for line in CREDENTIALS.read_text().splitlines() if "=" in line and not line.startswith("#")
-    )
+    values = read_local_registry()
+    if not values:
+        missing(f"no local registry credentials at {CREDENTIALS_PATH}")
     return LocalRegistry(values["LOCAL_REGISTRY"], values["LOCAL_REGISTRY_USERNAME"], values["LOCAL_REGISTRY_PASSWORD"])
 
 

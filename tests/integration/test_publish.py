@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import STATE_DIR, LocalRegistry
+from pipelines.local_registry import HTPASSWD_PATH
+from tests.integration.conftest import LocalRegistry
 from tests.scratch_registry import ScratchRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images")]
@@ -28,7 +29,7 @@ INDEX_TYPES = "application/vnd.oci.image.index.v1+json, application/vnd.docker.d
 
 @pytest.fixture
 def scratch_registry(tmp_path: Path, local_registry: LocalRegistry) -> Iterator[ScratchRegistry]:
-    registry = ScratchRegistry.create(tmp_path, STATE_DIR / "registry" / "htpasswd",
+    registry = ScratchRegistry.create(tmp_path, HTPASSWD_PATH,
                                       (local_registry.username, local_registry.password))
     registry.start()
     yield registry
