@@ -2,9 +2,9 @@
 
 ``/files/<path>`` is the store's file at ``<path>``, so a platform started with
 ``CONNECTOR_REGISTRY_BASE_URL=http://host:8080/files/`` reads ``/files/registries/v0/oss_registry.json``
-and ``/files/metadata/<repo>/<version>/oss.json`` unchanged. Starlette's StaticFiles gives content
-types, ETag / If-None-Match (304) and Last-Modified; GZipMiddleware compresses what is worth it.
-``/`` lists the connectors of both registries with a search box and filters.
+and ``/files/metadata/<repo>/<version>/oss.json`` unchanged. Files come from ``http_files``: each
+version read and gzipped once, with ETag/304, ranges and CDN-friendly caching headers. ``/`` lists
+the connectors of both registries with a search box and filters, rendered once per registry change.
 
     app = registry_app(Path("/srv/connectors"))
     uvicorn.run(app, host="127.0.0.1", port=8080)
@@ -13,31 +13,31 @@ types, ETag / If-None-Match (304) and Last-Modified; GZipMiddleware compresses w
 from __future__ import annotations
 
 import json
-import mimetypes
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import jinja2
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from registry.compile import REGISTRY_PATH, sort_key
+from registry.http_files import FilesApp, Resource, send_plain, send_resource, stamp_of
 from registry.models import REGISTRIES, definition_id, entry_kind
 
-# Python's table has no YAML type; metadata.yaml and manifest.yaml would go out as text/plain.
-mimetypes.add_type("application/yaml", ".yaml")
-mimetypes.add_type("application/yaml", ".yml")
-
 FILES_PREFIX = "/files"
+DEFAULT_MAX_AGE = 60
+"""Seconds a client or CDN may reuse a file unasked: a new registry reaches every platform in a minute."""
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=True, trim_blocks=True, lstrip_blocks=True
 )
+
+
+def cache_control(max_age: int = DEFAULT_MAX_AGE) -> str:
+    """Fresh for ``max_age``; a CDN in front may keep serving a stale copy while the origin is down."""
+    return f"public, max-age={max_age}, stale-while-revalidate={max_age}, stale-if-error=86400"
 
 
 @dataclass(frozen=True)
@@ -61,20 +61,41 @@ class ConnectorRow:
         return f"{self.name} {self.repository}".lower()  # the page lowercases the query the same way
 
 
-def registry_app(store_root: Path) -> Starlette:
+def registry_app(store_root: Path, *, max_age: int = DEFAULT_MAX_AGE) -> RegistryApp:
     """The ASGI app serving ``store_root`` (a local store folder)."""
-    page = _PageCache(store_root)
+    return RegistryApp(store_root, cache_control(max_age))
 
-    async def index(request: Request) -> HTMLResponse:
-        return HTMLResponse(page.render())
 
-    return Starlette(
-        routes=[
-            Route("/", index, methods=["GET", "HEAD"]),
-            Mount(FILES_PREFIX, app=StaticFiles(directory=store_root, check_dir=False), name="files"),
-        ],
-        middleware=[Middleware(GZipMiddleware, minimum_size=500)],
-    )
+class RegistryApp:
+    """``/files/...`` from the store, ``/`` the page; a bare ASGI app so a file request costs little."""
+
+    def __init__(self, store_root: Path, cache_control: str) -> None:
+        self.files = FilesApp(store_root, cache_control=cache_control)
+        self.page = _PageCache(store_root, cache_control)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if path.startswith(FILES_PREFIX + "/"):
+            await self.files.serve(path[len(FILES_PREFIX):], scope, send)
+        elif path == "/" and scope["method"] in ("GET", "HEAD"):
+            await send_resource(await self.page.resource(), scope, send)
+        else:
+            await send_plain(send, 404, b"not found\n")
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 def connector_rows(store_root: Path) -> list[ConnectorRow]:
@@ -113,26 +134,47 @@ def render_page(store_root: Path) -> str:
 
 
 class _PageCache:
-    """Render once per change of the registry files, not once per request (they can be megabytes)."""
+    """Render (and gzip) once per change of the registry files, not once per request: they are megabytes."""
 
-    def __init__(self, store_root: Path) -> None:
+    def __init__(self, store_root: Path, cache_control: str) -> None:
         self.store_root = store_root
-        self._key: tuple[tuple[int, int], ...] | None = None
-        self._html = ""
+        self.cache_control = cache_control
+        self._key: tuple[tuple[int, int, int], ...] | None = None
+        self._page: Resource | None = None
+        self._lock = anyio.Lock()
 
-    def render(self) -> str:
-        key = tuple(_stamp(self.store_root / REGISTRY_PATH.format(name=r)) for r in REGISTRIES)
-        if key != self._key:
-            self._html, self._key = render_page(self.store_root), key
-        return self._html
+    async def resource(self) -> Resource:
+        key = self._stamps()
+        if key == self._key and self._page is not None:
+            return self._page
+        async with self._lock:
+            key = self._stamps()  # another request may have rendered it meanwhile
+            if key != self._key or self._page is None:
+                self._page = await anyio.to_thread.run_sync(self._render)
+                self._key = key
+        return self._page
+
+    def _render(self) -> Resource:
+        html = render_page(self.store_root).encode()
+        changed = max((_mtime(self.store_root / REGISTRY_PATH.format(name=r)) for r in REGISTRIES), default=0.0)
+        return Resource.from_bytes(html, "text/html", changed or time.time(), "no-cache")
+
+    def _stamps(self) -> tuple[tuple[int, int, int], ...]:
+        return tuple(_stamp(self.store_root / REGISTRY_PATH.format(name=r)) for r in REGISTRIES)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _mtime(path: Path) -> float:
     try:
-        stat = path.stat()
+        return path.stat().st_mtime
     except OSError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
+        return 0.0
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    try:
+        return stamp_of(os.stat(path))
+    except OSError:
+        return (0, 0, 0)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -154,3 +196,36 @@ def _store_folder(entry: dict[str, Any]) -> str:
     if len(parts) >= 4 and parts[0] == "metadata":
         return "/".join(parts[1:-2])
     return str(entry["dockerRepository"])
+
+
+STORE_ENV = "CONNECTOR_PIPELINES_SERVE_STORE"
+MAX_AGE_ENV = "CONNECTOR_PIPELINES_SERVE_MAX_AGE"
+
+
+def app_from_environment() -> RegistryApp:
+    """The app for each worker process, which imports it by name: the store comes through the environment."""
+    return registry_app(Path(os.environ[STORE_ENV]), max_age=int(os.environ.get(MAX_AGE_ENV, DEFAULT_MAX_AGE)))
+
+
+def default_workers() -> int:
+    """One worker process per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run(store_root: Path, *, host: str, port: int, workers: int, max_age: int = DEFAULT_MAX_AGE,
+        backlog: int = 2048, keep_alive_s: int = 20, max_connections: int = 1000) -> None:
+    """Serve until interrupted: ``workers`` processes share the socket, each with its own file cache.
+
+    ``max_connections`` is per worker (more get a 503 rather than queueing without bound), idle
+    keep-alive connections close after ``keep_alive_s``, and the kernel queues up to ``backlog``
+    connections not yet accepted.
+    """
+    import uvicorn
+
+    os.environ[STORE_ENV] = str(store_root)
+    os.environ[MAX_AGE_ENV] = str(max_age)
+    uvicorn.run(
+        "registry.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
+        backlog=backlog, timeout_keep_alive=keep_alive_s, limit_concurrency=max_connections,
+        timeout_graceful_shutdown=10, log_level="warning", access_log=False, server_header=False,
+    )

@@ -185,18 +185,34 @@ def diff(
                   f"{len(changes.changed_fields)} connector(s) with changed fields", highlight=False)
 
 
+ServeStoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Store folder on this machine (a bucket is served by the bucket itself, or "
+                                 "synced down to a folder first). "
+                                 f"Default: {DEFAULT_STORE} at the repo root."),
+]
+
+
 @app.command("serve")
 def serve(
     ctx: typer.Context,
-    store: StoreOption = None,
+    store: ServeStoreOption = None,
     port: int = typer.Option(8080, "--port", help="TCP port."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
+    workers: int | None = typer.Option(None, "--workers", min=1, max=64,
+                                       help="Worker processes. Default: one per CPU core."),
+    max_age: int = typer.Option(60, "--max-age", min=0,
+                                help="Seconds clients and a CDN may reuse a file before asking again."),
+    max_connections: int = typer.Option(1000, "--max-connections", min=1,
+                                        help="Open connections per worker; past it, 503."),
 ) -> None:
     """Serve the store over HTTP like Airbyte's public bucket (/files/...), with a page to browse it at /."""
-    import uvicorn
+    from registry.server import default_workers, run
 
-    from registry.server import registry_app
-
+    if store is not None and "://" in store and not store.startswith("file://"):
+        raise UserError(f"serve needs a store folder on this machine, not {store}: serve the bucket itself "
+                        f"(behind a CDN), or copy it to a folder first ({_sync_hint(store)}) and serve that "
+                        "with `registry serve --store ./store`")
     target = open_store(ctx, store, must_exist=True)
     root = target.local_root
     if root is None:
@@ -205,10 +221,21 @@ def serve(
     if not (root / "registries/v0/oss_registry.json").is_file():
         error_console.print("[yellow]no registries/v0/oss_registry.json in the store yet: run "
                             "`connector-pipelines registry generate` (the page will be empty)[/]")
+    count = workers or default_workers()
     shown = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
-    console.print(f"serving {root} at {shown}/\nplatform: CONNECTOR_REGISTRY_BASE_URL={shown}/files/",
-                  highlight=False, soft_wrap=True)
-    uvicorn.run(registry_app(root), host=host, port=port, log_level="info")
+    console.print(f"serving {root} at {shown}/ ({count} worker{'s' if count > 1 else ''})\n"
+                  f"platform: CONNECTOR_REGISTRY_BASE_URL={shown}/files/", highlight=False, soft_wrap=True)
+    run(root, host=host, port=port, workers=count, max_age=max_age, max_connections=max_connections)
+
+
+def _sync_hint(url: str) -> str:
+    """The usual command that copies a bucket to ./store, rerun to pick up what publish adds."""
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in ("s3", "s3a"):
+        return f"`aws s3 sync {url} ./store`"
+    if scheme in ("gs", "gcs"):
+        return f"`gcloud storage rsync -r {url} ./store`"
+    return f"`rclone sync` or fsspec's `get('{url}', './store', recursive=True)`"
 
 
 def open_store(ctx: typer.Context, value: str | None, *, must_exist: bool) -> Store:

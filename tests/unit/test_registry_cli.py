@@ -116,3 +116,8 @@ def test_serve_on_a_taken_port(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         assert_one_line_error(run("registry", "serve", "--store", str(tmp_path), "--port", str(port)),
                               f"127.0.0.1:{port}")
+
+
+def test_serve_from_a_bucket_says_how_to_sync_one() -> None:
+    assert_one_line_error(run("registry", "serve", "--store", "s3://bucket/registry"),
+                          "serve needs a store folder on this machine", "aws s3 sync s3://bucket/registry ./store")

@@ -1,0 +1,167 @@
+"""The store's files as ``registry serve`` sends them: one cached gzip per version, validators, ranges."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+from registry import http_files
+from registry.http_files import FilesApp, accepts_gzip, parse_range
+from registry.server import registry_app
+from registry.store import Store
+
+with warnings.catch_warnings():  # starlette 1.x would rather drive its test client with httpx2
+    warnings.filterwarnings("ignore", message=".*httpx2")
+    from starlette.testclient import TestClient
+
+REGISTRY = "registries/v0/oss_registry.json"
+URL = f"/files/{REGISTRY}"
+GZIP = {"Accept-Encoding": "gzip"}
+PLAIN = {"Accept-Encoding": "identity"}
+
+
+def registry_bytes(tag: str) -> bytes:
+    entries = [{"dockerRepository": f"airbyte/source-{i}", "dockerImageTag": tag} for i in range(200)]
+    return json.dumps({"sources": entries, "destinations": []}, indent=2).encode()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store.open(tmp_path / "store")
+    store.write_bytes_atomic(REGISTRY, registry_bytes("1.0.0"))
+    store.write_bytes_atomic("metadata/airbyte/source-x/latest/icon.svg", b"<svg/>")
+    return store
+
+
+@pytest.fixture
+def client(store: Store) -> TestClient:
+    return TestClient(registry_app(Path(store.root), max_age=120))
+
+
+def test_gzip_and_identity_are_two_variants_with_their_own_etag(client: TestClient, store: Store) -> None:
+    plain = client.get(URL, headers=PLAIN)
+    packed = client.get(URL, headers=GZIP)
+    original = store.read_bytes(REGISTRY)
+    assert plain.content == original and "content-encoding" not in plain.headers
+    assert int(plain.headers["content-length"]) == len(original)
+    assert packed.headers["content-encoding"] == "gzip" and packed.content == original  # httpx un-gzips
+    assert int(packed.headers["content-length"]) == packed.num_bytes_downloaded < len(original) // 5
+    assert plain.headers["etag"] != packed.headers["etag"]
+    for response in (plain, packed):
+        assert response.headers["vary"] == "Accept-Encoding"
+        assert response.headers["cache-control"].startswith("public, max-age=120")
+        assert response.headers["content-type"] == "application/json"
+    # each variant revalidates against its own tag only
+    assert client.get(URL, headers={**GZIP, "If-None-Match": packed.headers["etag"]}).status_code == 304
+    assert client.get(URL, headers={**PLAIN, "If-None-Match": plain.headers["etag"]}).status_code == 304
+    assert client.get(URL, headers={**GZIP, "If-None-Match": plain.headers["etag"]}).status_code == 200
+    not_modified = client.get(URL, headers={**GZIP, "If-None-Match": f'W/{packed.headers["etag"]}, "other"'})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified.headers["etag"] == packed.headers["etag"] and not_modified.headers["vary"]
+    since = client.get(URL, headers={**PLAIN, "If-Modified-Since": plain.headers["last-modified"]})
+    assert since.status_code == 304
+
+
+def test_each_version_is_compressed_once(client: TestClient, store: Store, monkeypatch) -> None:
+    calls: list[int] = []
+    real = gzip.compress
+
+    def counting(data: bytes, *args, **kwargs) -> bytes:
+        calls.append(len(data))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(http_files.gzip, "compress", counting)
+    first = [client.get(URL, headers=GZIP) for _ in range(5)]
+    assert len(calls) == 1 and len({r.headers["etag"] for r in first}) == 1
+    store.write_bytes_atomic(REGISTRY, registry_bytes("2.0.0"))
+    second = client.get(URL, headers=GZIP)
+    assert len(calls) == 2
+    assert second.headers["etag"] != first[0].headers["etag"] and b'"2.0.0"' in second.content
+    assert client.get(URL, headers=GZIP).headers["etag"] == second.headers["etag"] and len(calls) == 2
+
+
+def test_an_edit_in_place_with_the_same_size_is_a_new_version(client: TestClient, store: Store) -> None:
+    before = client.get(URL, headers=PLAIN)
+    path = Path(store.root) / REGISTRY
+    path.write_bytes(registry_bytes("1.0.1"))  # same length, same inode: only mtime tells
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    after = client.get(URL, headers=PLAIN)
+    assert after.content == registry_bytes("1.0.1") and after.headers["etag"] != before.headers["etag"]
+
+
+def test_ranges(client: TestClient, store: Store) -> None:
+    original = store.read_bytes(REGISTRY)
+    assert original is not None
+    first = client.get(URL, headers={**PLAIN, "Range": "bytes=0-9"})
+    assert first.status_code == 206 and first.content == original[:10]
+    assert first.headers["content-range"] == f"bytes 0-9/{len(original)}" and first.headers["content-length"] == "10"
+    tail = client.get(URL, headers={**PLAIN, "Range": "bytes=-5"})
+    assert tail.status_code == 206 and tail.content == original[-5:]
+    rest = client.get(URL, headers={**PLAIN, "Range": f"bytes={len(original) - 3}-"})
+    assert rest.content == original[-3:]
+    beyond = client.get(URL, headers={**PLAIN, "Range": f"bytes={len(original)}-"})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(original)}"
+    assert client.get(URL, headers={**PLAIN, "Range": "bytes=0-1,5-6"}).status_code == 200
+    stale = client.get(URL, headers={**PLAIN, "Range": "bytes=0-9", "If-Range": '"old"'})
+    assert stale.status_code == 200 and stale.content == original
+    etag = first.headers["etag"]
+    assert client.get(URL, headers={**PLAIN, "Range": "bytes=0-9", "If-Range": etag}).status_code == 206
+
+
+def test_head_hidden_files_and_methods(client: TestClient, store: Store) -> None:
+    head = client.head(URL, headers=PLAIN)
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) == len(store.read_bytes(REGISTRY) or b"")
+    Path(store.root, "registries/v0/.oss_registry.json.abc.tmp").write_bytes(b"half")
+    assert client.get("/files/registries/v0/.oss_registry.json.abc.tmp").status_code == 404
+    assert client.get("/files/registries/v0").status_code == 404
+    assert client.get("/files/registries/v0/nothing.json").status_code == 404
+    assert client.post(URL).status_code == 405
+    assert client.get("/elsewhere").status_code == 404
+    small = client.get("/files/metadata/airbyte/source-x/latest/icon.svg", headers=GZIP)
+    assert small.headers["content-type"] == "image/svg+xml" and "content-encoding" not in small.headers
+
+
+def test_a_symlink_out_of_the_store_is_not_followed(client: TestClient, store: Store, tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("no")
+    Path(store.root, "leak.txt").symlink_to(tmp_path / "secret.txt")
+    assert client.get("/files/leak.txt").status_code == 404
+
+
+def test_files_past_the_memory_limit_are_streamed(store: Store) -> None:
+    client = TestClient(FilesApp(Path(store.root), cache_control="no-cache", max_file_bytes=100))
+    original = store.read_bytes(REGISTRY)
+    response = client.get(f"/{REGISTRY}", headers=GZIP)
+    assert response.status_code == 200 and response.content == original
+    assert "content-encoding" not in response.headers
+    assert client.get(f"/{REGISTRY}", headers={"If-None-Match": response.headers["etag"]}).status_code == 304
+
+
+def test_page_is_gzipped_and_revalidates(client: TestClient) -> None:
+    page = client.get("/", headers=GZIP)
+    assert page.status_code == 200 and page.headers["content-encoding"] == "gzip"
+    assert page.headers["cache-control"] == "no-cache"
+    assert client.get("/", headers={**GZIP, "If-None-Match": page.headers["etag"]}).status_code == 304
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    (None, False), ("gzip", True), ("br, gzip;q=0.5", True), ("gzip;q=0", False), ("*", True),
+    ("identity", False), ("deflate, x-gzip", True), ("gzip;q=nonsense", False),
+])
+def test_accept_encoding(header: str | None, expected: bool) -> None:
+    assert accepts_gzip(header.encode() if header else None) is expected
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("bytes=0-0", (0, 0)), ("bytes=5-", (5, 99)), ("bytes=-10", (90, 99)), ("bytes=90-500", (90, 99)),
+    ("bytes=100-", "unsatisfiable"), ("bytes=-0", "unsatisfiable"), ("bytes=9-3", None),
+    ("items=0-1", None), ("bytes=a-b", None), ("bytes=0-1,3-4", None),
+])
+def test_parse_range(header: str, expected: object) -> None:
+    assert parse_range(header.encode(), 100) == expected
