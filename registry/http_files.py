@@ -6,11 +6,13 @@ size, mtime), not once per request. A version's bytes, gzip bytes and headers ar
 object, so a file replaced while it is being served (the store renames a new file over the old)
 goes out whole, old or new, with the ETag of what is sent.
 
-Why memory rather than the server's zero-copy file path: uvicorn offers neither the ASGI
-``zerocopysend`` nor ``pathsend`` extension (Kludex/uvicorn#35, #2840), and Granian's ``pathsend``
-re-opens the path after the headers went out and reads it in user space, so a rename in between
-would pair the old Content-Length and ETag with the new bytes. Files past ``max_file_bytes`` are
-streamed from a descriptor opened before the headers, without gzip or ranges.
+Why memory rather than the server's zero-copy file path: Granian, which ``registry serve`` runs,
+offers the ASGI ``pathsend`` extension, but it re-opens the path after the headers went out (so a
+rename in between pairs the old Content-Length and ETag with the new bytes) and reads the file in
+user space in 128 KiB chunks (granian src/asgi/io.rs), so it saves no copy over a body already in
+memory; uvicorn offers neither ``pathsend`` nor ``zerocopysend`` (Kludex/uvicorn#35, #2840).
+Files past ``max_file_bytes`` are streamed from a descriptor opened before the headers, without
+gzip or ranges.
 
     files = FilesApp(Path("/srv/connectors"), cache_control="public, max-age=60")
     # mount at /files: GET /files/registries/v0/oss_registry.json
@@ -19,6 +21,7 @@ streamed from a descriptor opened before the headers, without gzip or ranges.
 from __future__ import annotations
 
 import email.utils
+import functools
 import gzip
 import hashlib
 import mimetypes
@@ -140,6 +143,7 @@ class FilesApp:
         self.max_file_bytes = max_file_bytes
         self._cache = _Cache(max_cache_bytes)
         self._loading: dict[str, anyio.Lock] = {}
+        self._paths: dict[str, str | None] = {}
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         await self.serve(scope["path"], scope, send)
@@ -160,7 +164,8 @@ class FilesApp:
         if info.st_size > self.max_file_bytes:
             await self._stream_large(path, scope, send)
             return
-        resource = self._cache.get(path, stamp_of(info)) or await self._load(path, stamp_of(info))
+        stamp = stamp_of(info)
+        resource = self._cache.get(path, stamp) or await self._load(path, stamp)
         if resource is None:  # gone between the stat and the open
             await send_plain(send, 404, b"not found\n")
             return
@@ -168,10 +173,18 @@ class FilesApp:
 
     def _local_path(self, url_path: str) -> str | None:
         """The file for a URL path, or None for paths that leave the root or name hidden/temp files."""
+        found = self._paths.get(url_path, "")
+        if found != "":
+            return found
         parts = [p for p in url_path.split("/") if p]
         if not parts or any(p.startswith(".") or "\x00" in p or "\\" in p for p in parts):
-            return None
-        return os.path.join(self.root, *parts)
+            found = None
+        else:
+            found = os.path.join(self.root, *parts)
+        if len(self._paths) > 100_000:  # URLs are the client's to choose: keep the memo bounded
+            self._paths.clear()
+        self._paths[url_path] = found
+        return found
 
     async def _load(self, path: str, stamp: tuple[int, int, int]) -> Resource | None:
         """Read, hash and gzip one version in a thread; concurrent requests for it wait for one load."""
@@ -273,8 +286,9 @@ def request_headers(scope: Scope) -> dict[bytes, bytes]:
     return dict(scope["headers"])
 
 
+@functools.lru_cache(maxsize=1024)
 def accepts_gzip(accept_encoding: bytes | None) -> bool:
-    """Whether ``Accept-Encoding`` lists gzip (or ``*``) with a non-zero quality."""
+    """Whether ``Accept-Encoding`` lists gzip (or ``*``) with a non-zero quality (clients send few variants)."""
     if not accept_encoding:
         return False
     for item in accept_encoding.decode("latin-1").lower().split(","):

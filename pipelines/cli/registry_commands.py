@@ -203,8 +203,6 @@ def serve(
                                        help="Worker processes. Default: one per CPU core."),
     max_age: int = typer.Option(60, "--max-age", min=0,
                                 help="Seconds clients and a CDN may reuse a file before asking again."),
-    max_connections: int = typer.Option(1000, "--max-connections", min=1,
-                                        help="Open connections per worker; past it, 503."),
 ) -> None:
     """Serve the store over HTTP like Airbyte's public bucket (/files/...), with a page to browse it at /."""
     from registry.server import default_workers, run
@@ -225,7 +223,7 @@ def serve(
     shown = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
     console.print(f"serving {root} at {shown}/ ({count} worker{'s' if count > 1 else ''})\n"
                   f"platform: CONNECTOR_REGISTRY_BASE_URL={shown}/files/", highlight=False, soft_wrap=True)
-    run(root, host=host, port=port, workers=count, max_age=max_age, max_connections=max_connections)
+    run(root, host=host, port=port, workers=count, max_age=max_age)
 
 
 def _sync_hint(url: str) -> str:
@@ -364,7 +362,7 @@ def _entry_table(entry: dict[str, Any]) -> Table:
 
 
 def _check_port_free(host: str, port: int) -> None:
-    """Say so in one line, rather than in uvicorn's log, when the port is taken."""
+    """Say so in one line, rather than in the server's log, when the port is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
