@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -31,6 +32,7 @@ pytest_plugins = ("tests.browser",)
 
 PROJECT = Path(__file__).resolve().parents[2]
 CONNECTORS = (PROJECT / ".." / "shared" / "fixtures" / "airbyte" / "connectors").resolve()
+REAL_REGISTRIES = (PROJECT / ".." / "shared" / "fixtures" / "airbyte" / "registries").resolve()
 
 
 def free_port() -> int:
@@ -61,38 +63,45 @@ def publish_fixture_connectors(store: Store, base_url: str) -> None:
     generate_registries(store, base_url=base_url)
 
 
-@pytest.fixture
-def served_store(tmp_path: Path) -> Iterator[str]:
-    """``connector-pipelines registry serve`` on a free loopback port, over a freshly published store."""
-    if not CONNECTORS.is_dir():
-        pytest.skip(f"{CONNECTORS} is absent (the real Airbyte fixtures live in ../shared)")
-    port = free_port()
+@contextmanager
+def running_server(store: Path, port: int, *options: str) -> Iterator[str]:
+    """``connector-pipelines registry serve`` on a loopback port; its base URL once it answers."""
     url = f"http://127.0.0.1:{port}"
-    publish_fixture_connectors(Store.open(tmp_path / "store"), f"{url}/files/")
     server = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli.app", "registry", "serve", "--store", str(tmp_path / "store"),
-         "--port", str(port)], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "pipelines.cli.app", "registry", "serve", "--store", str(store),
+         "--port", str(port), *options], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "COLUMNS": "200"},
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{url}/files/registries/v0/oss_registry.json", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"registry serve did not come up: {server.communicate(timeout=5)[0]}")
-            time.sleep(0.1)
+            time.sleep(0.2)
         yield url
     finally:
         server.terminate()
         try:
-            server.wait(timeout=10)
+            server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture
+def served_store(tmp_path: Path) -> Iterator[str]:
+    """The server over a freshly published store of the hand-picked connectors."""
+    if not CONNECTORS.is_dir():
+        pytest.skip(f"{CONNECTORS} is absent (the real Airbyte fixtures live in ../shared)")
+    port = free_port()
+    publish_fixture_connectors(Store.open(tmp_path / "store"), f"http://127.0.0.1:{port}/files/")
+    with running_server(tmp_path / "store", port) as url:
+        yield url
 
 
 def visible_names(browser) -> list[str]:
@@ -141,3 +150,48 @@ def test_search_and_filters_show_the_right_rows(browser, served_store: str) -> N
     assert sorted(visible_names(browser)) == ["DuckDB", "Postgres", "Snowflake"]  # SQLite is OSS only
     Select(browser.find_element(By.ID, "support-filter")).select_by_value("certified")
     assert sorted(visible_names(browser)) == ["Postgres", "Snowflake"]
+
+
+@pytest.fixture
+def served_full_registry(tmp_path: Path) -> Iterator[tuple[str, dict[str, dict]]]:
+    """The server over a store holding Airbyte's real, full-size OSS and Cloud registries (2024-08)."""
+    if not REAL_REGISTRIES.is_dir():
+        pytest.skip(f"{REAL_REGISTRIES} is absent (the real Airbyte fixtures live in ../shared)")
+    store = Store.open(tmp_path / "store")
+    documents = {}
+    for registry in REGISTRIES:
+        data = (REAL_REGISTRIES / f"{registry}_registry.fixture-2024-08.json").read_bytes()
+        store.write_bytes_atomic(f"registries/v0/{registry}_registry.json", data)
+        documents[registry] = json.loads(data)
+    with running_server(tmp_path / "store", free_port()) as url:
+        yield url, documents
+
+
+def test_search_on_the_full_registry(browser, served_full_registry: tuple[str, dict[str, dict]]) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    url, documents = served_full_registry
+    connectors: dict[str, dict] = {}  # by definition id; the OSS entry speaks for a connector in both
+    for registry in ("cloud", "oss"):
+        for kind in ("source", "destination"):
+            for entry in documents[registry][f"{kind}s"]:
+                connectors[entry[f"{kind}DefinitionId"]] = {**entry, "kind": kind}
+    browser.get(f"{url}/")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "tr.connector")) == len(connectors) > 300
+    count = browser.find_element(By.ID, "count")
+    assert count.text == f"{len(connectors)} of {len(connectors)} connectors"
+
+    def expected(word: str, kind: str = "") -> list[str]:
+        return sorted(e["name"] for e in connectors.values()
+                      if word in f"{e['name']} {e['dockerRepository']}".lower() and kind in ("", e["kind"]))
+
+    search = browser.find_element(By.ID, "search")
+    search.send_keys("postgres")
+    assert sorted(visible_names(browser)) == expected("postgres") and len(expected("postgres")) >= 2
+    Select(browser.find_element(By.ID, "type-filter")).select_by_value("destination")
+    assert sorted(visible_names(browser)) == expected("postgres", "destination")
+    search.clear()
+    search.send_keys("s3")
+    assert sorted(visible_names(browser)) == expected("s3", "destination")
+    assert count.text == f"{len(expected('s3', 'destination'))} of {len(connectors)} connectors"

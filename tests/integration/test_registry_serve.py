@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,9 +18,8 @@ import httpx
 import pytest
 
 from registry.store import Store
-from tests.integration.test_registry_browser import free_port
+from tests.integration.test_registry_browser import free_port, running_server
 
-PROJECT = Path(__file__).resolve().parents[2]
 REGISTRY = "registries/v0/oss_registry.json"
 
 
@@ -38,32 +34,8 @@ def registry_version(number: int) -> bytes:
 def served(tmp_path: Path) -> Iterator[tuple[str, Store]]:
     store = Store.open(tmp_path / "store")
     store.write_bytes_atomic(REGISTRY, registry_version(0))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli.app", "registry", "serve", "--store", store.root, "--port", str(port),
-         "--workers", "2"], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/files/{REGISTRY}", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"registry serve did not come up: {server.communicate(timeout=5)[0]}")
-            time.sleep(0.2)
+    with running_server(tmp_path / "store", free_port(), "--workers", "2") as url:
         yield url, store
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def test_a_replaced_file_is_never_served_half_old_half_new(served: tuple[str, Store]) -> None:
