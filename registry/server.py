@@ -71,7 +71,7 @@ class RegistryApp:
 
     def __init__(self, store_root: Path, cache_control: str) -> None:
         self.files = FilesApp(store_root, cache_control=cache_control)
-        self.page = _PageCache(store_root, cache_control)
+        self.page = _PageCache(store_root)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -136,9 +136,8 @@ def render_page(store_root: Path) -> str:
 class _PageCache:
     """Render (and gzip) once per change of the registry files, not once per request: they are megabytes."""
 
-    def __init__(self, store_root: Path, cache_control: str) -> None:
+    def __init__(self, store_root: Path) -> None:
         self.store_root = store_root
-        self.cache_control = cache_control
         self._key: tuple[tuple[int, int, int], ...] | None = None
         self._page: Resource | None = None
         self._lock = anyio.Lock()
