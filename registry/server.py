@@ -212,7 +212,7 @@ def default_workers() -> int:
 
 
 def run(store_root: Path, *, host: str, port: int, workers: int, max_age: int = DEFAULT_MAX_AGE,
-        backlog: int = 2048) -> None:
+        backlog: int = 2048, access_log: bool = False) -> None:
     """Serve until interrupted: ``workers`` processes share the socket, each with its own file cache.
 
     Granian rather than uvicorn: its HTTP side is Rust, and on a full registry it answers about
@@ -230,5 +230,5 @@ def run(store_root: Path, *, host: str, port: int, workers: int, max_age: int = 
     Granian(
         "registry.server:app_from_environment", factory=True, interface=Interfaces.ASGI, address=host, port=port,
         workers=workers, backlog=backlog, websockets=False, http1_settings=HTTP1Settings(header_read_timeout=10_000),
-        respawn_failed_workers=True, workers_kill_timeout=10, log_level=LogLevels.warning,
+        respawn_failed_workers=True, workers_kill_timeout=10, log_level=LogLevels.warning, log_access=access_log,
     ).serve()

@@ -203,6 +203,7 @@ def serve(
                                        help="Worker processes. Default: one per CPU core."),
     max_age: int = typer.Option(60, "--max-age", min=0,
                                 help="Seconds clients and a CDN may reuse a file before asking again."),
+    access_log: bool = typer.Option(False, "--access-log", help="Log every request (off: it costs throughput)."),
 ) -> None:
     """Serve the store over HTTP like Airbyte's public bucket (/files/...), with a page to browse it at /."""
     from registry.server import default_workers, run
@@ -223,7 +224,7 @@ def serve(
     shown = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
     console.print(f"serving {root} at {shown}/ ({count} worker{'s' if count > 1 else ''})\n"
                   f"platform: CONNECTOR_REGISTRY_BASE_URL={shown}/files/", highlight=False, soft_wrap=True)
-    run(root, host=host, port=port, workers=count, max_age=max_age)
+    run(root, host=host, port=port, workers=count, max_age=max_age, access_log=access_log)
 
 
 def _sync_hint(url: str) -> str:
