@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
@@ -165,3 +166,43 @@ def test_accept_encoding(header: str | None, expected: bool) -> None:
 ])
 def test_parse_range(header: str, expected: object) -> None:
     assert parse_range(header.encode(), 100) == expected
+
+
+def test_big_bodies_go_by_pathsend_from_snapshots_that_nothing_rewrites(store: Store, tmp_path: Path) -> None:
+    snapshots = tmp_path / "snapshots"
+    snapshots.mkdir()
+    app = FilesApp(Path(store.root), cache_control="no-cache", snapshots=snapshots, snapshot_grace_s=0)
+    big = os.urandom(300 * 1024).hex().encode()  # hex: gzip halves it, still past the pathsend threshold
+    store.write_bytes_atomic("big.txt", big)
+
+    async def request(method: str = "GET", pathsend: bool = True, **headers: str) -> list[dict]:
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": method, "path": "/big.txt",
+                 "headers": [(k.replace("_", "-").lower().encode(), v.encode()) for k, v in headers.items()],
+                 "extensions": {"http.response.pathsend": {}} if pathsend else {}}
+        await app(scope, None, send)
+        return sent
+
+    async def scenario() -> None:
+        plain = await request(accept_encoding="identity")
+        assert plain[1]["type"] == "http.response.pathsend"
+        first_snapshot = plain[1]["path"]
+        assert Path(first_snapshot).read_bytes() == big and Path(first_snapshot).parent == snapshots
+        packed = await request(accept_encoding="gzip")
+        assert gzip.decompress(Path(packed[1]["path"]).read_bytes()) == big
+        assert (await request(pathsend=False, accept_encoding="identity"))[1]["body"] == big
+        assert (await request("HEAD"))[1] == {"type": "http.response.body", "body": b""}
+        ranged = await request(accept_encoding="identity", range="bytes=0-3")
+        assert ranged[0]["status"] == 206 and ranged[1]["body"] == big[:4]
+
+        store.write_bytes_atomic("big.txt", big[::-1])
+        newer = await request(accept_encoding="identity")
+        assert newer[1]["path"] != first_snapshot and Path(newer[1]["path"]).read_bytes() == big[::-1]
+        await asyncio.sleep(0.05)  # the replaced version's grace period (0 s here) runs out
+        assert not Path(first_snapshot).exists() and Path(newer[1]["path"]).exists()
+
+    asyncio.run(scenario())
