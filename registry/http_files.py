@@ -32,6 +32,7 @@ import hashlib
 import mimetypes
 import os
 import stat
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -76,7 +77,7 @@ class Variant:
         """Write the body once under a name of its own (worker and ETag); return it with the file's path."""
         target = folder / f"{os.getpid()}-{self.etag.decode().strip(chr(34))}"
         if not target.is_file():
-            temp = target.with_name(f".{target.name}.tmp")
+            temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")  # two paths may share the bytes
             temp.write_bytes(self.body)
             os.replace(temp, target)
         return replace(self, snapshot=str(target))
