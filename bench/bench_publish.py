@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from connector_build.monorepo import Monorepo  # noqa: E402
 from pipelines.local_registry import HTPASSWD_PATH, read_local_registry  # noqa: E402
-from tests.scratch_registry import ScratchRegistry  # noqa: E402
+from registry.scratch_registry import ScratchRegistry  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "airbyte" / "metadata-2026-02-28"
 EXAMPLES = ROOT / "examples" / "monorepo"
@@ -75,7 +75,7 @@ async def fill_registry(registry: ScratchRegistry, tags: dict[str, str]) -> dict
 
 async def heads_alone(registry: ScratchRegistry, tags: dict[str, str]) -> float:
     """Just the HEAD requests, through our registry client: what the registry itself costs."""
-    from pipelines.engines.base import RegistryAuth
+    from registry.auth import RegistryAuth
     from registry.oci import RegistryClient
 
     auth = RegistryAuth(registry.address, *registry.auth)

@@ -14,6 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_REGISTRY = "docker.io"
+DOCKER_HUB_NAMES = frozenset({DEFAULT_REGISTRY, "index.docker.io"})
+
+
+def is_docker_hub(registry: str) -> bool:
+    """Whether ``registry`` (as a user writes it, e.g. ``--registry``) names Docker Hub."""
+    return registry in DOCKER_HUB_NAMES
+
+
+def image_name(registry: str, repository: str) -> str:
+    """The name to push ``repository`` under: bare on Docker Hub (as Docker writes it), else prefixed."""
+    return repository if is_docker_hub(registry) else f"{registry}/{repository}"
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,6 @@ class SpecSmoke:
         for platform, image in state.images.items():
             result = await self.engine.run(image.reference, ["spec"], platform=platform, log=log, timeout_s=300)
             spec = spec_from_output(result)
-            state.artifacts.setdefault("spec", spec)
             properties = spec.get("connectionSpecification", {}).get("properties", {})
             summaries.append(f"{platform}: SPEC with {len(properties)} properties")
         return Outcome(summary="; ".join(summaries))

@@ -1,6 +1,7 @@
 """A step's log: every line to a file (the report links it), the last lines kept for the summary.
 
-Secrets registered with :func:`redact` never reach the file, the tail or the progress view.
+Secrets registered with :func:`registry.secrets.register_secret` never reach the file, the tail or
+the progress view.
 """
 
 from __future__ import annotations
@@ -11,22 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-_SECRETS: set[str] = set()
-_SECRETS_LOCK = threading.Lock()
-
-
-def register_secret(value: str | None) -> None:
-    """From now on, ``value`` is shown as ``***`` in every log line."""
-    if value and len(value) >= 4:
-        with _SECRETS_LOCK:
-            _SECRETS.add(value)
-
-
-def redact(text: str) -> str:
-    for secret in _SECRETS:
-        if secret in text:
-            text = text.replace(secret, "***")
-    return text
+from registry.secrets import redact
 
 
 class StepLog:

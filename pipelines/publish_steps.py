@@ -6,6 +6,9 @@ and pulled back; ``latest/`` moves only after the version's own files are writte
 recognises (tag on the registry, no marker: verify and record without pushing).
 
     steps = publish_steps(engine, target, build_options)   # the list reads as the procedure
+
+With ``--dry-run`` the steps that push or write are wrapped in :class:`DryRun`: each says what it
+would do (its pure ``planned`` method) and is skipped.
 """
 
 from __future__ import annotations
@@ -16,29 +19,29 @@ import json
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from connector_build import versions
 from connector_build.connector import Connector, Language
+from connector_build.images import image_name
 from connector_build.metadata import ConnectorMetadata
 from connector_build.metadata_loader import load_metadata
 from connector_build.parse_cache import ParseCache
 from connector_build.plan import PLATFORMS, platform_suffix
 from connector_build.problems import InvalidMetadata
 from pipelines.build_steps import BuildImages, spec_from_output
-from pipelines.engines.base import BuildOptions, Engine, RegistryAuth
+from pipelines.engines.base import BuildOptions, Engine, RunResult
 from pipelines.logs import StepLog
-from pipelines.results import StepStatus
+from pipelines.publish_state import PublishMode
+from pipelines.results import RunReport, StepStatus
 from pipelines.steps import ConnectorState, Outcome, Step, StepFailed, StepSkipped
+from registry import layout
+from registry.auth import RegistryAuth
 from registry.entries import write_registry_entries
-from registry.oci import RegistryClient, image_index
-
-MODE = "publish_mode"
-PUBLISH = "publish"      # not on the registry: build, push, verify, record
-RECORD = "record"        # on the registry, not in the store: verify, record, never push
-DONE = "done"            # on the registry and recorded: nothing to do
+from registry.oci import OCI_INDEX, RegistryClient, image_index
+from registry.store import Store
 
 
 @dataclass
@@ -48,31 +51,20 @@ class PublishTarget:
     registry: str
     registry_client: RegistryClient
     auth: RegistryAuth | None
-    store: Any  # registry.store.Store
+    store: Store
     base_url: str
     repo_root: Path
     pre_release_sha: str | None = None
     dry_run: bool = False
     platforms: tuple[str, ...] = PLATFORMS
-    planned: list[str] = field(default_factory=list)
-    """--dry-run: one line per push or write that would happen."""
 
     def image_name(self, docker_repository: str) -> str:
-        return docker_repository if self.registry in {"docker.io", "index.docker.io"} \
-            else f"{self.registry}/{docker_repository}"
+        return image_name(self.registry, docker_repository)
 
     def version_of(self, connector: Connector) -> str:
         if self.pre_release_sha:
             return versions.pre_release_tag(connector.version, self.pre_release_sha)
         return connector.version
-
-
-def version_folder(connector: Connector, version: str) -> str:
-    return f"metadata/{connector.docker_repository}/{version}"
-
-
-def marker_path(connector: Connector, version: str) -> str:
-    return f"{version_folder(connector, version)}/publish.json"
 
 
 @dataclass
@@ -84,7 +76,7 @@ class ValidateForPublish:
     name: str = "validate"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
-        return None if _mode(state) in (PUBLISH, RECORD) else "nothing to publish"
+        return None if state.publish.has_work else "nothing to publish"
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
         connector = state.connector
@@ -96,11 +88,11 @@ class ValidateForPublish:
                 log.write(str(problem))
             raise StepFailed(str(exc.problems[0]) + (f" (+{len(exc.problems) - 1} more)"
                                                      if len(exc.problems) > 1 else "")) from None
-        if _mode(state) == PUBLISH and connector.language in (Language.JAVA, Language.UNKNOWN):
+        if state.publish.mode is PublishMode.PUBLISH and connector.language in (Language.JAVA, Language.UNKNOWN):
             # Like `build`, a skip with the reason, not a failure: nothing this tool can make.
-            state.artifacts[MODE] = DONE
+            state.publish.mode = PublishMode.DONE
             raise StepSkipped(f"{connector.language.value} connectors cannot be built by this tool yet: "
-                              f"{state.artifacts['version']} stays unpublished")
+                              f"{state.publish.version} stays unpublished")
         return Outcome(summary="metadata valid (strict)")
 
 
@@ -121,18 +113,18 @@ class CheckRegistry:
         return None
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
-        connector = state.connector
+        connector, publish = state.connector, state.publish
         if connector.support_level == "archived":
-            state.artifacts[MODE] = DONE
+            publish.mode = PublishMode.DONE
             return Outcome(summary="archived connector: not published", status=StepStatus.SKIPPED)
         version = self.target.version_of(connector)
         digest = await self.target.registry_client.manifest_digest(connector.docker_repository, version)
-        recorded_raw = self.target.store.read_bytes(marker_path(connector, version))
+        recorded_raw = self.target.store.read_bytes(layout.marker(connector.docker_repository, version))
         recorded = json.loads(recorded_raw) if recorded_raw else None
-        state.artifacts["version"] = version
+        publish.version = version
         where = f"{self.target.image_name(connector.docker_repository)}:{version}"
         if recorded and digest == recorded.get("digest"):
-            state.artifacts[MODE] = DONE
+            publish.mode = PublishMode.DONE
             return Outcome(summary=f"{where} already published and recorded", status=StepStatus.SKIPPED)
         if recorded and digest is None:
             raise StepFailed(f"conflict: the store records {where} as published, but the registry has no such tag")
@@ -141,10 +133,9 @@ class CheckRegistry:
                              f"{recorded.get('digest')}; not overwriting a published tag")
         if digest:
             await self._check_labels(connector, version, digest)
-            state.artifacts[MODE] = RECORD
-            state.artifacts["index_digest"] = digest
+            publish.mode, publish.index_digest = PublishMode.RECORD, digest
             return Outcome(summary=f"{where} exists ({digest[:19]}), not recorded: will verify and record it")
-        state.artifacts[MODE] = PUBLISH
+        publish.mode = PublishMode.PUBLISH
         return Outcome(summary=f"{where} is new: will build and push")
 
     async def _check_labels(self, connector: Connector, version: str, digest: str) -> None:
@@ -170,10 +161,6 @@ class CheckRegistry:
                              f"not {expected}; not overwriting it")
 
 
-def _mode(state: ConnectorState) -> str | None:
-    return state.artifacts.get(MODE)
-
-
 @dataclass
 class BuildForPublish:
     """The build step, only for versions that are not on the registry yet."""
@@ -183,13 +170,12 @@ class BuildForPublish:
     name: str = "build"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
-        if _mode(state) != PUBLISH:
-            return "already on the registry" if _mode(state) == RECORD else "nothing to publish"
-        if self.target.dry_run:
-            plats = ", ".join(self.target.platforms)
-            self.target.planned.append(f"{state.connector.name}: would build {plats}")
-            return "dry run"
+        if state.publish.mode is not PublishMode.PUBLISH:
+            return "already on the registry" if state.publish.mode is PublishMode.RECORD else "nothing to publish"
         return None
+
+    def planned(self, state: ConnectorState) -> list[str]:
+        return [f"{state.connector.name}: would build {', '.join(self.target.platforms)}"]
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
         return await self.build.run(state, log)
@@ -204,17 +190,15 @@ class PushImages:
     name: str = "push"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
-        if _mode(state) != PUBLISH:
-            return "nothing to push"
-        if self.target.dry_run:
-            name = self.target.image_name(state.connector.docker_repository)
-            self.target.planned.append(f"{state.connector.name}: would push {name}:{state.artifacts['version']}"
-                                       f" ({', '.join(self.target.platforms)})")
-            return "dry run"
-        return None
+        return None if state.publish.mode is PublishMode.PUBLISH else "nothing to push"
+
+    def planned(self, state: ConnectorState) -> list[str]:
+        name = self.target.image_name(state.connector.docker_repository)
+        return [f"{state.connector.name}: would push {name}:{state.publish.version}"
+                f" ({', '.join(self.target.platforms)})"]
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
-        connector, version = state.connector, state.artifacts["version"]
+        connector, version = state.connector, state.publish.version
         name = self.target.image_name(connector.docker_repository)
         client = self.target.registry_client
         platform_manifests = []
@@ -226,15 +210,13 @@ class PushImages:
                 raise StepFailed(f"pushed {name}:{arch_tag} but the registry does not show it")
             platform_manifests.append((platform, manifest))
         index = image_index(sorted(platform_manifests))
-        digest = await client.put_manifest(connector.docker_repository, version, index,
-                                           "application/vnd.oci.image.index.v1+json")
+        digest = await client.put_manifest(connector.docker_repository, version, index, OCI_INDEX)
         log.write(f"image index {name}:{version}@{digest}")
         tags = [version]
         if is_main_release(version, self.target):
-            await client.put_manifest(connector.docker_repository, "latest", index,
-                                      "application/vnd.oci.image.index.v1+json")
+            await client.put_manifest(connector.docker_repository, "latest", index, OCI_INDEX)
             tags.append("latest")
-        state.artifacts["index_digest"] = digest
+        state.publish.index_digest = digest
         return Outcome(summary=f"{name}:{'+'.join(tags)} @ {digest[:19]} ({len(platform_manifests)} platforms)")
 
 
@@ -251,34 +233,38 @@ class VerifyPublished:
     name: str = "verify"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
-        if _mode(state) not in (PUBLISH, RECORD):
-            return "nothing to verify"
-        return "dry run" if self.target.dry_run else None
+        return None if state.publish.has_work else "nothing to verify"
+
+    def planned(self, state: ConnectorState) -> list[str]:
+        return []  # reads only
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
-        connector, version = state.connector, state.artifacts["version"]
+        connector, publish = state.connector, state.publish
         name = self.target.image_name(connector.docker_repository)
-        index = await self.target.registry_client.get_manifest(connector.docker_repository,
-                                                               state.artifacts["index_digest"])
+        if publish.index_digest is None:
+            raise StepFailed(f"{name}:{publish.version}: no image index to verify")
+        index = await self.target.registry_client.get_manifest(connector.docker_repository, publish.index_digest)
         if index is None:
-            raise StepFailed(f"{name}:{version} vanished from the registry")
+            raise StepFailed(f"{name}:{publish.version} vanished from the registry")
         entries = index.json().get("manifests", []) if index.is_index else [{"digest": index.digest}]
-        specs: dict[str, dict] = {}
         checked = []
         for entry in entries:
             arch = entry.get("platform", {}).get("architecture", "amd64")
             platform = f"linux/{arch}"
             local = await self.engine.pull(f"{name}@{entry['digest']}", platform=platform,
                                            auth=self.target.auth, log=log)
-            for mode in ("OSS", "CLOUD"):
-                result = await self.engine.run(local, ["spec"], platform=platform, env={"DEPLOYMENT_MODE": mode},
-                                               log=log, timeout_s=300)
-                specs.setdefault(mode, spec_from_output(result))
+            oss = spec_from_output(await self._spec(local, platform, "OSS", log))
+            cloud = spec_from_output(await self._spec(local, platform, "CLOUD", log))
+            if publish.spec is None:  # the first platform's answer is the one recorded
+                publish.spec, publish.cloud_spec = oss, cloud
             checked.append(platform)
-            if "dependencies" not in state.artifacts and connector.language is Language.PYTHON:
-                state.artifacts["dependencies"] = await self._dependencies(local, platform, log)
-        state.artifacts["specs"] = specs
+            if publish.dependencies is None and connector.language is Language.PYTHON:
+                publish.dependencies = await self._dependencies(local, platform, log)
         return Outcome(summary=f"pulled and ran spec on {', '.join(checked)}")
+
+    async def _spec(self, image: str, platform: str, mode: str, log: StepLog) -> RunResult:
+        return await self.engine.run(image, ["spec"], platform=platform, env={"DEPLOYMENT_MODE": mode}, log=log,
+                                     timeout_s=300)
 
     async def _dependencies(self, image: str, platform: str, log: StepLog) -> list[dict[str, str]]:
         result = await self.engine.run(image, ["-m", "pip", "list", "--format", "json"], platform=platform,
@@ -298,20 +284,17 @@ class RecordInStore:
     name: str = "store"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
-        mode = _mode(state)
-        if mode not in (PUBLISH, RECORD):
-            return "nothing to record"
-        if self.target.dry_run:
-            version = state.artifacts["version"]
-            for path in planned_store_paths(state.connector, version, self.target):
-                self.target.planned.append(f"{state.connector.name}: would write {path}")
-            return "dry run"
-        return None
+        return None if state.publish.has_work else "nothing to record"
+
+    def planned(self, state: ConnectorState) -> list[str]:
+        return [f"{state.connector.name}: would write {path}"
+                for path in planned_store_paths(state.connector, state.publish.version, self.target)]
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
-        connector, version = state.connector, state.artifacts["version"]
-        store, repo = self.target.store, connector.docker_repository
-        specs = state.artifacts["specs"]
+        connector, publish = state.connector, state.publish
+        version, store, repo = publish.version, self.target.store, connector.docker_repository
+        if publish.spec is None or publish.index_digest is None:
+            raise StepFailed(f"{version}: nothing verified to record")
         written: list[str] = []
 
         def put(path: str, data: bytes) -> None:
@@ -319,14 +302,15 @@ class RecordInStore:
                 written.append(path)
             log.write(f"store: {path}")
 
-        oss_spec, cloud_spec = specs["OSS"], specs.get("CLOUD", specs["OSS"])
-        put(f"specs/{repo}/{version}/spec.json", _json(oss_spec))
+        oss_spec = publish.spec
+        cloud_spec = publish.cloud_spec if publish.cloud_spec is not None else oss_spec
+        put(layout.spec_file(repo, version), _json(oss_spec))
         if cloud_spec != oss_spec:
-            put(f"specs/{repo}/{version}/spec.cloud.json", _json(cloud_spec))
+            put(layout.spec_file(repo, version, layout.CLOUD_SPEC_FILE), _json(cloud_spec))
         package_info: dict[str, str] = {}
-        dependencies = state.artifacts.get("dependencies")
+        dependencies = publish.dependencies
         if dependencies is not None:
-            put(f"connector_dependencies/{repo.removeprefix('airbyte/')}/{version}/dependencies.json",
+            put(layout.dependencies_file(repo, version),
                 _json({"connector_name": connector.name, "connector_version": version,
                        "dependencies": dependencies}))
             cdk = next((d["version"] for d in dependencies if d["package_name"] == "airbyte-cdk"), None)
@@ -334,14 +318,13 @@ class RecordInStore:
                 package_info = {"cdk_version": f"python:{cdk}"}
 
         metadata = published_metadata(connector, version, git_info(self.target.repo_root, connector))
-        folder = version_folder(connector, version)
         metadata_bytes = yaml.safe_dump(metadata.model_dump(mode="json", exclude_none=True, by_alias=True),
                                         sort_keys=False).encode()
-        put(f"{folder}/metadata.yaml", metadata_bytes)
-        icon = connector.path / "icon.svg"
+        put(layout.version_file(repo, version, layout.METADATA_FILE), metadata_bytes)
+        icon = connector.path / layout.ICON_FILE
         if icon.is_file():
-            put(f"{folder}/icon.svg", icon.read_bytes())
-        icon_url = store.public_url(f"metadata/{repo}/latest/icon.svg", self.target.base_url)
+            put(layout.version_file(repo, version, layout.ICON_FILE), icon.read_bytes())
+        icon_url = store.public_url(layout.icon(repo), self.target.base_url)
         if not self.target.pre_release_sha:  # pre-releases never enter the registries
             git = (metadata.data.generated or {}).get("git")
             write_registry_entries(store, metadata, spec=oss_spec, cloud_spec=cloud_spec, icon_url=icon_url,
@@ -349,23 +332,22 @@ class RecordInStore:
 
         channel = release_channel(version, self.target)
         if channel and self._is_newest(connector, version, channel):
-            for file_name in ("metadata.yaml", "icon.svg", "oss.json", "cloud.json"):
-                source = f"{folder}/{file_name}"
-                data = store.read_bytes(source)
+            for file_name in layout.CHANNEL_FILES:
+                data = store.read_bytes(layout.version_file(repo, version, file_name))
                 if data is not None:
-                    put(f"metadata/{repo}/{channel}/{file_name}", data)
+                    put(layout.channel_file(repo, channel, file_name), data)
                 elif file_name.endswith(".json"):
-                    store.delete(f"metadata/{repo}/{channel}/{file_name}")  # that registry dropped it
-        marker = {"digest": state.artifacts["index_digest"], "version": version, "channel": channel,
+                    store.delete(layout.channel_file(repo, channel, file_name))  # that registry dropped it
+        marker = {"digest": publish.index_digest, "version": version, "channel": channel,
                   "published_at": dt.datetime.now(dt.UTC).isoformat(),
                   "platforms": sorted(state.images) or None}
-        put(marker_path(connector, version), _json(marker))
-        state.artifacts["recorded"] = True
+        put(layout.marker(repo, version), _json(marker))
         return Outcome(summary=f"recorded {version}" + (f", moved {channel}/" if channel else "")
                        + f" ({len(written)} files changed)", details={"written": written})
 
-    def _is_newest(self, connector: Connector, version: str, channel: str) -> bool:
-        current = self.target.store.read_bytes(f"metadata/{connector.docker_repository}/{channel}/metadata.yaml")
+    def _is_newest(self, connector: Connector, version: str, channel: layout.Channel) -> bool:
+        current = self.target.store.read_bytes(layout.channel_file(connector.docker_repository, channel,
+                                                                   layout.METADATA_FILE))
         if current is None:
             return True
         try:
@@ -375,22 +357,23 @@ class RecordInStore:
         return versions.sort_key(version) >= versions.sort_key(str(current_tag))
 
 
-def release_channel(version: str, target: PublishTarget) -> str | None:
+def release_channel(version: str, target: PublishTarget) -> layout.Channel | None:
     """``latest`` for main releases, ``release_candidate`` for RCs, nothing for pre-releases."""
     if target.pre_release_sha:
         return None
-    return "release_candidate" if versions.is_release_candidate(version) else "latest"
+    return layout.RELEASE_CANDIDATE if versions.is_release_candidate(version) else layout.LATEST
 
 
 def planned_store_paths(connector: Connector, version: str, target: PublishTarget) -> list[str]:
-    repo, folder = connector.docker_repository, version_folder(connector, version)
-    paths = [f"specs/{repo}/{version}/spec.json", f"{folder}/metadata.yaml", f"{folder}/icon.svg"]
+    repo = connector.docker_repository
+    paths = [layout.spec_file(repo, version), layout.version_file(repo, version, layout.METADATA_FILE),
+             layout.version_file(repo, version, layout.ICON_FILE)]
     if not target.pre_release_sha:
-        paths += [f"{folder}/oss.json", f"{folder}/cloud.json"]
+        paths += [layout.version_file(repo, version, layout.entry_file_name(r)) for r in ("oss", "cloud")]
     channel = release_channel(version, target)
     if channel:
-        paths.append(f"metadata/{repo}/{channel}/")
-    return paths + [marker_path(connector, version)]
+        paths.append(layout.channel_folder(repo, channel) + "/")
+    return paths + [layout.marker(repo, version)]
 
 
 def published_metadata(connector: Connector, version: str, git: dict[str, str] | None) -> ConnectorMetadata:
@@ -432,13 +415,45 @@ def _json(value: Any) -> bytes:
     return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
 
 
+class PlannedStep(Step, Protocol):
+    def planned(self, state: ConnectorState) -> list[str]:
+        """What the step would push or write, one line each; no side effects."""
+        ...
+
+
+@dataclass
+class DryRun:
+    """``--dry-run``: the wrapped step says what it would do (``details["planned"]``) and is skipped."""
+
+    step: PlannedStep
+    name: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.name = self.step.name
+
+    def skip_reason(self, state: ConnectorState) -> str | None:
+        return self.step.skip_reason(state)
+
+    async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
+        return Outcome(summary="dry run", status=StepStatus.SKIPPED, details={"planned": self.step.planned(state)})
+
+
+def planned_actions(report: RunReport) -> list[str]:
+    """Every line the dry-run steps of a run planned, connector by connector."""
+    return [line for connector in report.connectors for step in connector.steps
+            for line in step.details.get("planned", [])]
+
+
 def publish_steps(engine: Engine, target: PublishTarget, build_options: BuildOptions) -> list[Step]:
     build = BuildImages(engine, build_options, list(target.platforms), tag="publish")
-    return [
-        CheckRegistry(target),
-        ValidateForPublish(target),
+    acting: list[PlannedStep] = [
         BuildForPublish(build, target),
         PushImages(engine, target),
         VerifyPublished(engine, target),
         RecordInStore(target),
+    ]
+    return [
+        CheckRegistry(target),
+        ValidateForPublish(target),
+        *(DryRun(step) if target.dry_run else step for step in acting),
     ]

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from connector_build.connector import Connector
 from pipelines.engines.base import BuiltImage
 from pipelines.logs import StepLog
+from pipelines.publish_state import PublishState
 from pipelines.results import StepStatus
 
 
@@ -47,8 +48,8 @@ class ConnectorState:
     connector: Connector
     images: dict[str, BuiltImage] = field(default_factory=dict)
     """Built images by platform (``linux/amd64`` …)."""
-    artifacts: dict[str, Any] = field(default_factory=dict)
-    """Anything else a later step reads: spec output, pushed digests …"""
+    publish: PublishState = field(default_factory=PublishState)
+    """What the publish steps decided and produced (only they read it)."""
 
 
 class Step(Protocol):

@@ -19,7 +19,9 @@ import orjson
 from pydantic import ValidationError
 
 from connector_build import versions
+from registry import layout
 from registry.json_files import dump_json
+from registry.layout import LATEST, RELEASE_CANDIDATE
 from registry.models import (
     REGISTRIES,
     SOURCE_TYPES,
@@ -29,10 +31,6 @@ from registry.models import (
     model_for,
 )
 from registry.store import Store
-
-LATEST = "latest"
-RELEASE_CANDIDATE = "release_candidate"
-REGISTRY_PATH = "registries/v0/{name}_registry.json"
 
 
 @dataclass
@@ -74,23 +72,23 @@ def generate_registries(store: Store, *, base_url: str) -> tuple[CompiledRegistr
     Each file is replaced atomically; an unchanged file is not rewritten.
     """
     found = _published_files(store)
-    icons = {key for key, channel, name in found if channel == LATEST and name == "icon.svg"}
+    icons = {key for key, channel, name in found if channel == LATEST and name == layout.ICON_FILE}
     compiled = []
     for registry in REGISTRIES:
         by_channel: dict[str, list[PublishedEntry]] = {LATEST: [], RELEASE_CANDIDATE: []}
         problems: list[str] = []
         for key, channel, name in found:
-            if name != f"{registry}.json" or channel not in by_channel:
+            if name != layout.entry_file_name(registry):
                 continue
-            path = f"metadata/{key}/{channel}/{name}"
+            path = layout.channel_file(key, channel, name)
             entry = _read_entry(store, path, problems)
             if entry is None:
                 continue
-            icon = store.public_url(f"metadata/{key}/latest/icon.svg", base_url) if key in icons else None
+            icon = store.public_url(layout.icon(key), base_url) if key in icons else None
             by_channel[channel].append(PublishedEntry(key, path, _with_icon(entry, icon)))
         result = assemble_registry(registry, by_channel[LATEST], by_channel[RELEASE_CANDIDATE])
         result.problems[:0] = problems
-        store.write_bytes_atomic(REGISTRY_PATH.format(name=registry), result.to_bytes())
+        store.write_bytes_atomic(layout.registry_file(registry), result.to_bytes())
         compiled.append(result)
     return compiled[0], compiled[1]
 
@@ -166,14 +164,10 @@ def _attach_candidate(published: PublishedEntry, candidate: dict[str, Any], late
     latest["releases"] = {**(latest.get("releases") or {}), "releaseCandidates": {tag: candidate}}
 
 
-def _published_files(store: Store) -> list[tuple[str, str, str]]:
+def _published_files(store: Store) -> list[tuple[str, layout.Channel, str]]:
     """``(repo folder, channel, file name)`` for every file in a latest/ or release_candidate/ folder."""
-    found = []
-    for path in store.find("metadata"):
-        parts = path.split("/")
-        if len(parts) >= 5 and parts[-2] in (LATEST, RELEASE_CANDIDATE):
-            found.append(("/".join(parts[1:-2]), parts[-2], parts[-1]))
-    return found
+    found = (layout.parse_channel_file(path) for path in store.find(layout.METADATA_DIR))
+    return [parsed for parsed in found if parsed is not None]
 
 
 def _read_entry(store: Store, path: str, problems: list[str]) -> dict[str, Any] | None:

@@ -8,8 +8,9 @@ import os
 
 import docker.auth
 
-from pipelines.engines.base import RegistryAuth
-from pipelines.logs import register_secret
+from connector_build.images import is_docker_hub
+from registry.auth import RegistryAuth
+from registry.secrets import register_secret
 
 USERNAME_ENV = "DOCKER_HUB_USERNAME"
 PASSWORD_ENV = "DOCKER_HUB_PASSWORD"
@@ -33,4 +34,4 @@ def registry_auth(registry: str) -> RegistryAuth | None:
 
 
 def _config_key(registry: str) -> str:
-    return "https://index.docker.io/v1/" if registry in {"docker.io", "index.docker.io"} else registry
+    return "https://index.docker.io/v1/" if is_docker_hub(registry) else registry

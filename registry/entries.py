@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from connector_build import versions
 from connector_build.metadata import ConnectorData, ConnectorMetadata, SupportLevel
+from registry import layout
 from registry.json_files import dump_json
 from registry.models import (
     REGISTRIES,
@@ -156,8 +157,8 @@ def write_registry_entries(
     the store skips it (md5).
     """
     data = metadata.data
-    folder = f"metadata/{data.dockerRepository}/{data.dockerImageTag}"
-    written_at = store.modified(f"{folder}/metadata.yaml")
+    repository, version = data.dockerRepository, data.dockerImageTag
+    written_at = store.modified(layout.version_file(repository, version, layout.METADATA_FILE))
     times = {"metadata_last_modified": written_at.isoformat(),
              "registry_entry_generated_at": written_at.isoformat()} if written_at else {}
     merged = dict(generated or {})
@@ -167,7 +168,7 @@ def write_registry_entries(
         chosen_spec = (cloud_spec or spec) if registry == "cloud" else spec
         entry = build_registry_entry(metadata, registry, spec=chosen_spec, icon_url=icon_url,
                                      generated=merged, package_info=package_info)
-        path = f"{folder}/{registry}.json"
+        path = layout.version_file(repository, version, layout.entry_file_name(registry))
         if entry is None:
             store.delete(path)
         else:
@@ -196,7 +197,7 @@ def _generated(data: ConnectorData, extra: dict[str, Any] | None) -> dict[str, A
     generated = {**(data.generated or {}), **(extra or {})}
     file_info = dict(generated.get("source_file_info") or {})
     file_info.setdefault("metadata_file_path",
-                         f"metadata/{data.dockerRepository}/{data.dockerImageTag}/metadata.yaml")
+                         layout.version_file(data.dockerRepository, data.dockerImageTag, layout.METADATA_FILE))
     generated["source_file_info"] = file_info
     return generated
 

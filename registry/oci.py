@@ -20,7 +20,8 @@ from typing import Any
 
 import httpx
 
-from pipelines.engines.base import RegistryAuth
+from connector_build.images import is_docker_hub
+from registry.auth import RegistryAuth
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -92,7 +93,7 @@ def basic_header(username: str, password: str) -> str:
 
 def api_base(registry: str) -> str:
     """``docker.io`` -> Docker Hub's API host; loopback registries speak plain HTTP."""
-    host = DOCKER_HUB_API if registry in {"docker.io", "index.docker.io"} else registry
+    host = DOCKER_HUB_API if is_docker_hub(registry) else registry
     plain = host.startswith(("localhost", "127.", "[::1]"))
     return f"{'http' if plain else 'https'}://{host}"
 

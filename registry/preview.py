@@ -21,6 +21,7 @@ from typing import Any
 from connector_build import versions
 from connector_build.connector import Connector
 from connector_build.metadata import ConnectorMetadata
+from registry import layout
 from registry.compile import CompiledRegistry, PublishedEntry, assemble_registry
 from registry.entries import RegistryEntryError, build_registry_entry, is_listed, registry_coordinates
 from registry.models import REGISTRIES, RegistryName
@@ -69,7 +70,7 @@ def _entries_for(connector: Connector, registry: RegistryName, spec_cache: SpecC
     """The entry the registry lists, and the release candidate riding on it (if any)."""
     icon_url = None
     if (connector.path / "icon.svg").is_file():
-        icon_url = f"{base_url.rstrip('/')}/metadata/{connector.docker_repository}/latest/icon.svg"
+        icon_url = f"{base_url.rstrip('/')}/{layout.icon(connector.docker_repository)}"
     if not versions.is_release_candidate(connector.version):
         return _entry(connector.metadata, registry, spec_cache, icon_url), None
     candidate = _entry(connector.metadata, registry, spec_cache, icon_url)
@@ -86,7 +87,7 @@ def _entry(metadata: ConnectorMetadata, registry: RegistryName, spec_cache: Spec
     repository, tag = registry_coordinates(metadata.data, registry)
     spec = spec_cache.spec_for(repository, tag, registry)
     if spec is None:
-        raise _Missing(f"no spec at specs/{repository}/{tag}/spec.json")
+        raise _Missing(f"no spec at {layout.spec_file(repository, tag)}")
     entry = build_registry_entry(metadata, registry, spec=spec, icon_url=icon_url)
     assert entry is not None  # is_listed was checked by the caller
     return entry

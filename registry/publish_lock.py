@@ -18,9 +18,10 @@ import uuid
 from typing import Any
 
 from connector_build.problems import UserError
-from pipelines.processes import pid_alive
+from registry import layout
+from registry.processes import pid_alive
 
-LOCK_PATH = ".connector-pipelines/publish.lock"
+LOCK_PATH = layout.LOCK_PATH
 STALE_AFTER = dt.timedelta(hours=6)
 
 

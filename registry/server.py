@@ -25,7 +25,8 @@ import anyio
 import anyio.to_thread
 import jinja2
 
-from registry.compile import REGISTRY_PATH, sort_key
+from registry import layout
+from registry.compile import sort_key
 from registry.http_files import FilesApp, Resource, send_plain, send_resource, stamp_of
 from registry.models import REGISTRIES, definition_id, entry_kind
 
@@ -104,7 +105,7 @@ def connector_rows(store_root: Path) -> list[ConnectorRow]:
     """Both registries joined by definition id; the OSS entry speaks for a connector in both."""
     entries: dict[str, dict[str, dict[str, Any]]] = {}
     for registry in REGISTRIES:
-        document = _read_json(store_root / REGISTRY_PATH.format(name=registry))
+        document = _read_json(store_root / layout.registry_file(registry))
         for entry in [*document.get("sources", []), *document.get("destinations", [])]:
             entries.setdefault(definition_id(entry) or entry.get("dockerRepository", ""), {})[registry] = entry
     rows = []
@@ -113,15 +114,15 @@ def connector_rows(store_root: Path) -> list[ConnectorRow]:
         registry = "oss" if "oss" in by_registry else "cloud"
         folder = _store_folder(main)
         cloud = by_registry.get("cloud")
-        icon = f"metadata/{folder}/latest/icon.svg"
+        icon = layout.icon(folder)
         rows.append(ConnectorRow(
             name=str(main.get("name", "")), kind=entry_kind(main) or "", repository=str(main["dockerRepository"]),
             tag=str(main["dockerImageTag"]),
             cloud_tag=cloud["dockerImageTag"] if cloud and cloud["dockerImageTag"] != main["dockerImageTag"] else None,
             support=str(main.get("supportLevel") or "community"), oss="oss" in by_registry, cloud=cloud is not None,
             icon_url=f"{FILES_PREFIX}/{icon}" if (store_root / icon).is_file() else None,
-            entry_url=f"{FILES_PREFIX}/metadata/{folder}/latest/{registry}.json",
-            spec_url=f"{FILES_PREFIX}/specs/{main['dockerRepository']}/{main['dockerImageTag']}/spec.json",
+            entry_url=f"{FILES_PREFIX}/{layout.channel_file(folder, layout.LATEST, layout.entry_file_name(registry))}",
+            spec_url=f"{FILES_PREFIX}/{layout.spec_file(main['dockerRepository'], main['dockerImageTag'])}",
         ))
     return sorted(rows, key=lambda r: sort_key({"name": r.name, "dockerRepository": r.repository}))
 
@@ -131,7 +132,7 @@ def render_page(store_root: Path) -> str:
     return _TEMPLATES.get_template("registry_page.html.j2").render(
         rows=rows,
         support_levels=sorted({r.support for r in rows}),
-        registry_files=[(r, f"{FILES_PREFIX}/{REGISTRY_PATH.format(name=r)}") for r in REGISTRIES],
+        registry_files=[(r, f"{FILES_PREFIX}/{layout.registry_file(r)}") for r in REGISTRIES],
     )
 
 
@@ -157,11 +158,11 @@ class _PageCache:
 
     def _render(self) -> Resource:
         html = render_page(self.store_root).encode()
-        changed = max((_mtime(self.store_root / REGISTRY_PATH.format(name=r)) for r in REGISTRIES), default=0.0)
+        changed = max((_mtime(self.store_root / layout.registry_file(r)) for r in REGISTRIES), default=0.0)
         return Resource.from_bytes(html, "text/html", changed or time.time(), "no-cache")
 
     def _stamps(self) -> tuple[tuple[int, int, int], ...]:
-        return tuple(_stamp(self.store_root / REGISTRY_PATH.format(name=r)) for r in REGISTRIES)
+        return tuple(_stamp(self.store_root / layout.registry_file(r)) for r in REGISTRIES)
 
 
 def _mtime(path: Path) -> float:

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from connector_build import versions
+from registry import layout
 from registry.models import RegistryName
 from registry.store import Store
 
@@ -28,21 +29,19 @@ class SpecCache:
 
     def spec_for(self, repository: str, tag: str, registry: RegistryName) -> dict[str, Any] | None:
         for name in self.file_names(registry):
-            spec = self._read(f"specs/{repository}/{tag}/{name}")
+            spec = self._read(layout.spec_file(repository, tag, name))
             if spec is not None:
                 return spec
         return None
 
     @staticmethod
     def file_names(registry: RegistryName) -> tuple[str, ...]:
-        return ("spec.cloud.json", "spec.json") if registry == "cloud" else ("spec.json",)
+        return (layout.CLOUD_SPEC_FILE, layout.SPEC_FILE) if registry == "cloud" else (layout.SPEC_FILE,)
 
     def latest_release_below(self, repository: str, tag: str) -> str | None:
         """The newest cached version of ``repository`` that is a plain release older than ``tag``."""
         ceiling = versions.sort_key(tag)
-        released = [
-            path.split("/")[-2] for path in self.store.glob(f"specs/{repository}/*/spec.json")
-        ]
+        released = [layout.version_of_spec(path) for path in self.store.glob(layout.spec_glob(repository))]
         candidates = [v for v in released if not versions.is_prerelease(v) and versions.parse(v)
                       and versions.sort_key(v) < ceiling]
         return max(candidates, key=versions.sort_key, default=None)

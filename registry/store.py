@@ -5,14 +5,7 @@
     store.read_bytes("metadata/airbyte/source-x/latest/oss.json")       # None when absent
     store.public_url("metadata/airbyte/source-x/latest/icon.svg", "http://host:8080/files/")
 
-Layout (paths are relative to the store's root)::
-
-    metadata/<dockerRepository>/<version>/{metadata.yaml,icon.svg,oss.json,cloud.json}
-    metadata/<dockerRepository>/latest/{...}            main releases
-    metadata/<dockerRepository>/release_candidate/{...}  release candidates
-    specs/<dockerRepository>/<version>/spec.json (+ spec.cloud.json)
-    connector_dependencies/<repo without airbyte/>/<version>/dependencies.json
-    registries/v0/{oss,cloud}_registry.json
+The layout (Airbyte's public bucket) is :mod:`registry.layout`'s: the one place a path is built.
 
 Writes never leave a half-written file where a reader looks: a folder gets a temp file, fsync and
 rename; an object store gets one PUT, which its readers see whole or not at all.

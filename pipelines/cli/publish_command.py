@@ -70,7 +70,8 @@ def publish(
     from pipelines.build_options import parse_platforms, resolve_build_options
     from pipelines.cli.run_support import finish_run, remove_engine_containers, run_with_progress
     from pipelines.engines import LazyEngine
-    from pipelines.publish_steps import PublishTarget, head_sha, publish_steps
+    from pipelines.publish_steps import PublishTarget, head_sha, planned_actions, publish_steps
+    from registry import layout
     from registry.compile import generate_registries
     from registry.credentials import registry_auth
     from registry.oci import RegistryAuthError, RegistryClient, RegistryError, RegistryUnreachable
@@ -124,10 +125,11 @@ def publish(
                 finally:
                     await engine.close()
                 if dry_run:
-                    for line in target.planned:
+                    planned = planned_actions(report)
+                    for line in planned:
                         console.print(line, highlight=False, soft_wrap=True)
-                    console.print(f"[bold]dry run:[/] {len(target.planned)} action(s) planned, nothing touched")
-                elif not pre_release and target_store.glob("metadata/*/*/latest/metadata.yaml"):
+                    console.print(f"[bold]dry run:[/] {len(planned)} action(s) planned, nothing touched")
+                elif not pre_release and target_store.glob(layout.LATEST_METADATA_GLOB):
                     # Always from the whole store, even when this run recorded nothing: a run that
                     # died after recording, before regenerating, is healed here. Unchanged files
                     # are not rewritten. A store with nothing published gets no registry files.

@@ -29,6 +29,7 @@ from pipelines.cli.options import (
     build_selection,
     select_connectors,
 )
+from registry import layout
 
 if TYPE_CHECKING:
     from registry.compile import CompiledRegistry
@@ -76,10 +77,10 @@ def generate(ctx: typer.Context, store: StoreOption = None, base_url: BaseUrlOpt
     oss, cloud = generate_registries(target, base_url=base_url or target.default_base_url())
     print_problems(oss, cloud)
     if not len(oss) and not len(cloud):
-        error_console.print(f"[yellow]no published entries under {target.url}/metadata/*/latest/: "
-                            "both registries are empty[/]")
+        latest = layout.channel_folder("*", layout.LATEST)
+        error_console.print(f"[yellow]no published entries under {target.url}/{latest}/: both registries are empty[/]")
     for compiled in (oss, cloud):
-        console.print(f"{target.public_url(f'registries/v0/{compiled.name}_registry.json', target.url)}: "
+        console.print(f"{target.public_url(layout.registry_file(compiled.name), target.url)}: "
                       f"{_count(compiled)}", highlight=False, soft_wrap=True)
 
 
@@ -114,8 +115,8 @@ def preview(
                             "run `connector-pipelines validate` to see why[/]")
     out = Store.open(output.resolve())
     for compiled in (result.oss, result.cloud):
-        out.write_bytes_atomic(f"{compiled.name}_registry.json", compiled.to_bytes())
-        console.print(f"{output / f'{compiled.name}_registry.json'}: {_count(compiled)}", highlight=False,
+        out.write_bytes_atomic(layout.registry_file_name(compiled.name), compiled.to_bytes())
+        console.print(f"{output / layout.registry_file_name(compiled.name)}: {_count(compiled)}", highlight=False,
                       soft_wrap=True)
 
 
@@ -129,12 +130,9 @@ def show(
     store: StoreOption = None,
 ) -> None:
     """Show a registry from the store: every connector, or one connector's entry."""
-    target = open_store(ctx, store, must_exist=True)
-    path = f"registries/v0/{registry.value}_registry.json"
-    raw = target.read_bytes(path)
-    if raw is None:
-        raise UserError(f"{target.url} has no {path}: run `connector-pipelines registry generate` first")
-    document = _parse_registry(raw, f"{target.url}/{path}")
+    from registry.documents import find_entry, read_registry
+
+    document = read_registry(open_store(ctx, store, must_exist=True), registry.value)
     entries = [*document["sources"], *document["destinations"]]
     if name:
         entry = find_entry(entries, name, registry.value)
@@ -166,6 +164,7 @@ def diff(
 ) -> None:
     """Compare two registries: connectors added, removed, re-versioned, and fields changed."""
     from registry.diff import diff_registries
+    from registry.documents import load_registry
 
     changes = diff_registries(load_registry(old, registry.value), load_registry(new, registry.value))
     if output_format is OutputFormat.JSON:
@@ -217,8 +216,8 @@ def serve(
     if root is None:
         raise UserError(f"serve needs a store folder on this machine, not {target.url}")
     _check_port_free(host, port)
-    if not (root / "registries/v0/oss_registry.json").is_file():
-        error_console.print("[yellow]no registries/v0/oss_registry.json in the store yet: run "
+    if not (root / layout.registry_file("oss")).is_file():
+        error_console.print(f"[yellow]no {layout.registry_file('oss')} in the store yet: run "
                             "`connector-pipelines registry generate` (the page will be empty)[/]")
     count = workers or default_workers()
     shown = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
@@ -251,67 +250,6 @@ def _open(value: str, *, must_exist: bool, what: str) -> Store:
     if must_exist and not target.is_present():
         raise UserError(f"{what} {target.url}: no such folder")
     return target
-
-
-def load_registry(source: str, registry: str) -> dict[str, Any]:
-    """A registry document from a JSON file (path or URL), a store, or a base URL like Airbyte's."""
-    import httpx
-
-    path = f"registries/v0/{registry}_registry.json"
-    if source.startswith(("http://", "https://")):
-        url = source if source.endswith(".json") else f"{source.rstrip('/')}/{path}"
-        try:
-            response = httpx.get(url, timeout=30, follow_redirects=True)
-        except httpx.HTTPError as exc:
-            raise UserError(f"{url}: {type(exc).__name__}: {exc}") from None
-        if response.status_code != 200:
-            raise UserError(f"{url}: HTTP {response.status_code}")
-        return _parse_registry(response.content, url)
-    if source.endswith(".json"):
-        if "://" in source:
-            import fsspec
-
-            try:
-                with fsspec.open(source, "rb") as handle:
-                    return _parse_registry(handle.read(), source)
-            except (FileNotFoundError, ImportError, ValueError) as exc:
-                raise UserError(f"{source}: {exc}") from None
-        try:
-            return _parse_registry(Path(source).read_bytes(), source)
-        except OSError as exc:
-            raise UserError(f"{source}: {exc.strerror}") from None
-    target = _open(source, must_exist=True, what="store")
-    raw = target.read_bytes(path)
-    if raw is None:
-        raise UserError(f"{target.url} has no {path}")
-    return _parse_registry(raw, f"{target.url}/{path}")
-
-
-def _parse_registry(raw: bytes, where: str) -> dict[str, Any]:
-    try:
-        document = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{where}: not JSON ({exc})") from None
-    if not isinstance(document, dict) or not isinstance(document.get("sources", []), list) \
-            or not isinstance(document.get("destinations", []), list):
-        raise UserError(f"{where}: not a registry (expected {{\"sources\": [...], \"destinations\": [...]}})")
-    return {"sources": document.get("sources", []), "destinations": document.get("destinations", [])}
-
-
-def find_entry(entries: list[dict[str, Any]], name: str, registry: str) -> dict[str, Any]:
-    """By folder name (source-faker), repository (airbyte/source-faker) or display name, any case."""
-    import difflib
-
-    wanted = name.casefold()
-    for entry in entries:
-        repository = str(entry.get("dockerRepository", ""))
-        if wanted in {repository.casefold(), repository.rsplit("/", 1)[-1].casefold(),
-                      str(entry.get("name", "")).casefold()}:
-            return entry
-    known = sorted(str(e.get("dockerRepository", "")).rsplit("/", 1)[-1] for e in entries)
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise UserError(f"no connector '{name}' in the {registry} registry{hint}")
 
 
 def print_problems(*registries: CompiledRegistry) -> None:

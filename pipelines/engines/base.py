@@ -14,6 +14,7 @@ from typing import Protocol
 
 from connector_build.plan import ContainerPlan
 from pipelines.logs import StepLog
+from registry.auth import RegistryAuth
 
 
 class EngineError(Exception):
@@ -42,15 +43,6 @@ class BuildFailed(EngineError):
 
 class PushFailed(EngineError):
     pass
-
-
-@dataclass(frozen=True)
-class RegistryAuth:
-    """Credentials for one registry. ``repr`` never shows the password."""
-
-    registry: str
-    username: str
-    password: str = field(repr=False)
 
 
 @dataclass

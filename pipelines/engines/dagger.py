@@ -65,11 +65,12 @@ from pipelines.engines.base import (
     EngineError,
     EngineUnavailable,
     PushFailed,
-    RegistryAuth,
     RunResult,
 )
 from pipelines.engines.dockerfile_render import CA_PATH_IN_STAGE
-from pipelines.logs import StepLog, register_secret
+from pipelines.logs import StepLog
+from registry.auth import RegistryAuth
+from registry.secrets import register_secret
 
 SESSION_ENV = ("DAGGER_SESSION_PORT", "DAGGER_SESSION_TOKEN")
 RUNNER_HOST_ENV = "_EXPERIMENTAL_DAGGER_RUNNER_HOST"

@@ -46,7 +46,7 @@ from pipelines.engines.dockerfile_render import (
     render_dockerfile,
 )
 from pipelines.logs import StepLog
-from pipelines.processes import pid_alive
+from registry.processes import pid_alive
 
 LOCAL_BASE_REPOSITORY = "connector-pipelines/base"
 """Where a base image pulled for one platform is tagged, so two platforms never share a tag."""

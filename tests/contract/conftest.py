@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipelines.engines.base import Engine, RegistryAuth
+from pipelines.engines.base import Engine
+from registry.auth import RegistryAuth
 
 # The Docker fixtures are the integration suite's own; importing them here registers them.
 from tests.integration.conftest import (  # noqa: F401

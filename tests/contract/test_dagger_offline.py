@@ -33,7 +33,7 @@ from connector_build.plan import (  # noqa: E402
     StageBase,
     Workdir,
 )
-from pipelines.engines.base import EngineUnavailable, RegistryAuth  # noqa: E402
+from pipelines.engines.base import EngineUnavailable  # noqa: E402
 from pipelines.engines.dagger import (  # noqa: E402
     CACHE_VOLUME_PREFIX,
     DaggerEngine,
@@ -42,6 +42,7 @@ from pipelines.engines.dagger import (  # noqa: E402
     registry_credentials,
 )
 from pipelines.engines.dockerfile_render import CA_PATH_IN_STAGE  # noqa: E402
+from registry.auth import RegistryAuth  # noqa: E402
 from tests.conftest import EXAMPLES, PROJECT_ROOT  # noqa: E402
 
 BASE = "docker.io/airbyte/python-connector-base:4.0.2@sha256:" + "a" * 64

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.local_registry import HTPASSWD_PATH
+from registry.scratch_registry import ScratchRegistry
 from tests.integration.conftest import LocalRegistry
-from tests.scratch_registry import ScratchRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images")]
 

@@ -21,17 +21,18 @@ import dagger
 from dagger import DefaultPath, Doc, Ignore, dag, function, object_type
 
 from connector_build.connector import Connector
-from connector_build.images import ImageReference, parse_mirror_option, resolve_base_image
+from connector_build.images import ImageReference, image_name, parse_mirror_option, resolve_base_image
 from connector_build.monorepo import Monorepo
 from connector_build.plan import PLATFORMS
 from connector_build.problems import InvalidMetadata
 from connector_build.recipes import RecipeError, RecipeUnsupported, plan_for
 from connector_build.test_recipe import test_folder, test_plan_for
 from pipelines.build_steps import spec_from_output
-from pipelines.engines.base import RegistryAuth, RunResult
+from pipelines.engines.base import RunResult
 from pipelines.engines.dagger import RegistryCredential, container_from_plan
 from pipelines.steps import StepFailed
 from pipelines.unit_test_step import PYTEST_NO_TESTS, pytest_summary
+from registry.auth import RegistryAuth
 from registry.oci import RegistryClient
 
 SOURCE_IGNORE = [
@@ -159,7 +160,7 @@ class ConnectorPipelines:
             raise PipelineError(f"--platforms {platforms}: supported platforms are {', '.join(PLATFORMS)}")
         version = tag or checkout.connector.version
         repository = checkout.connector.docker_repository
-        name = repository if registry in {"docker.io", "index.docker.io"} else f"{registry}/{repository}"
+        name = image_name(registry, repository)
         auth = RegistryAuth(registry, username, await password.plaintext()) if password is not None else None
 
         async with RegistryClient.for_registry(registry, auth) as client:
