@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from connector_build.monorepo import Monorepo  # noqa: E402
 from pipelines.local_registry import HTPASSWD_PATH, read_local_registry  # noqa: E402
+from registry import layout  # noqa: E402
 from registry.scratch_registry import ScratchRegistry  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "airbyte" / "metadata-2026-02-28"
@@ -121,7 +122,7 @@ def main() -> None:
             digests = anyio.run(fill_registry, registry, tags)
             store = tmp / "store"
             for repository, tag in tags.items():
-                marker = store / "metadata" / repository / tag / "publish.json"
+                marker = store / layout.marker(repository, tag)
                 marker.parent.mkdir(parents=True, exist_ok=True)
                 marker.write_text(json.dumps({"digest": digests[repository], "version": tag}))
             runs = [run_publish(fixture_repo, registry, store, "--report-dir", str(tmp / f"noop-{i}"))

@@ -27,6 +27,7 @@ sys.path.insert(0, str(PROJECT))
 from connector_build import versions  # noqa: E402
 from connector_build.connector import Connector  # noqa: E402
 from connector_build.monorepo import Monorepo  # noqa: E402
+from registry import layout  # noqa: E402
 from registry.compile import generate_registries  # noqa: E402
 from registry.entries import registry_coordinates, write_registry_entries  # noqa: E402
 from registry.models import REGISTRIES  # noqa: E402
@@ -52,21 +53,22 @@ def fill_store(store: Store, connectors: list[Connector]) -> None:
     """What publish leaves behind for each connector's current version."""
     for connector in connectors:
         data, spec = connector.data, fake_spec(connector)
-        folder = f"metadata/{data.dockerRepository}/{data.dockerImageTag}"
+        own, version = data.dockerRepository, data.dockerImageTag
         for registry in REGISTRIES:
             repository, tag = registry_coordinates(data, registry)
-            store.write_bytes_atomic(f"specs/{repository}/{tag}/spec.json", json.dumps(spec).encode())
-        store.write_bytes_atomic(f"{folder}/metadata.yaml", connector.metadata_path.read_bytes())
-        icon = connector.path / "icon.svg"
+            store.write_bytes_atomic(layout.spec_file(repository, tag), json.dumps(spec).encode())
+        store.write_bytes_atomic(layout.version_file(own, version, layout.METADATA_FILE),
+                                 connector.metadata_path.read_bytes())
+        icon = connector.path / layout.ICON_FILE
         if icon.is_file():
-            store.write_bytes_atomic(f"{folder}/icon.svg", icon.read_bytes())
-        icon_url = store.public_url(f"metadata/{data.dockerRepository}/latest/icon.svg", BASE_URL)
+            store.write_bytes_atomic(layout.version_file(own, version, layout.ICON_FILE), icon.read_bytes())
+        icon_url = store.public_url(layout.icon(own), BASE_URL)
         write_registry_entries(store, connector.metadata, spec=spec, icon_url=icon_url)
-        channel = "release_candidate" if versions.is_release_candidate(data.dockerImageTag) else "latest"
-        for name in ("metadata.yaml", "icon.svg", "oss.json", "cloud.json"):
-            content = store.read_bytes(f"{folder}/{name}")
+        channel = layout.RELEASE_CANDIDATE if versions.is_release_candidate(version) else layout.LATEST
+        for name in layout.CHANNEL_FILES:
+            content = store.read_bytes(layout.version_file(own, version, name))
             if content is not None:
-                store.write_bytes_atomic(f"metadata/{data.dockerRepository}/{channel}/{name}", content)
+                store.write_bytes_atomic(layout.channel_file(own, channel, name), content)
 
 
 def timed(runs: int, action: Callable[[], object]) -> tuple[float, float, object]:
