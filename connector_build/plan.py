@@ -19,6 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+CA_PATH_IN_STAGE = "/tmp/connector-pipelines-ca.pem"
+"""Where a stage that needs the CA bundle holds it: in a build stage, never in the image."""
+CA_VARIABLES = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+"""What points pip, requests and OpenSSL at a CA bundle."""
+
 
 @dataclass(frozen=True)
 class ImageBase:
@@ -85,6 +90,13 @@ class Run:
     cache: str | None = None
     cache_path: str | None = None
 
+    def command(self, with_ca: bool) -> tuple[str, ...]:
+        """The argv to execute. With a CA bundle (at :data:`CA_PATH_IN_STAGE`), a command that needs
+        it is pointed at it through ``env``: only that command sees it."""
+        if not (self.needs_ca and with_ca):
+            return self.argv
+        return ("env", *(f"{name}={CA_PATH_IN_STAGE}" for name in CA_VARIABLES), *self.argv)
+
 
 @dataclass(frozen=True)
 class Label:
@@ -107,6 +119,10 @@ class Stage:
     base: Base
     operations: list[Operation] = field(default_factory=list)
 
+    def needs_ca(self) -> bool:
+        """Whether a command of this stage needs the CA bundle (then the stage holds it)."""
+        return any(isinstance(op, Run) and op.needs_ca for op in self.operations)
+
 
 @dataclass
 class ContainerPlan:
@@ -122,6 +138,14 @@ class ContainerPlan:
 
     def base_images(self) -> list[ImageBase]:
         return [s.base for s in self.stages if isinstance(s.base, ImageBase)]
+
+    def needs_ca(self) -> bool:
+        """Whether the build needs the CA bundle at all (then the engine sends it)."""
+        return any(stage.needs_ca() for stage in self.stages)
+
+    def needs_network(self) -> bool:
+        """Whether the build needs a network (``--build-network``): only to reach package indexes."""
+        return any(isinstance(op, Run) and op.needs_network for stage in self.stages for op in stage.operations)
 
     def labels(self) -> dict[str, str]:
         return {op.name: op.value for op in self.image_stage.operations if isinstance(op, Label)}

@@ -112,7 +112,7 @@ def publish(
             )
             lock = _NoLock() if dry_run else PublishLock(target_store, owner_note=f"publish {len(connectors)}")
             with lock:
-                for warning in getattr(lock, "warnings", []):
+                for warning in lock.warnings:
                     error_console.print(f"[yellow]warning:[/] {warning}")
 
                 def steps_for(connector) -> list:
@@ -136,7 +136,7 @@ def publish(
                     oss, cloud = generate_registries(target_store, base_url=target.base_url)
                     error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
                                         "connector(s)")
-            finish_run(report, reports_at, notices=getattr(engine, "notices", []))
+            finish_run(report, reports_at, notices=engine.notices)
 
     try:
         anyio.run(main)
@@ -147,6 +147,8 @@ def publish(
 
 
 class _NoLock:
+    warnings: list[str] = []
+
     def __enter__(self) -> _NoLock:
         return self
 

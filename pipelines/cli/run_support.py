@@ -49,7 +49,7 @@ def run_command(connectors: Sequence[Connector], steps_for: StepsFor, *, command
         finally:
             if engine is not None:
                 await engine.close()
-        finish_run(report, report_dir, notices=getattr(engine, "notices", []))
+        finish_run(report, report_dir, notices=engine.notices if engine is not None else [])
 
     try:
         anyio.run(main)
@@ -57,7 +57,6 @@ def run_command(connectors: Sequence[Connector], steps_for: StepsFor, *, command
         remove_engine_containers(engine)
 
 
-def remove_engine_containers(engine: object) -> None:
-    cleanup = getattr(engine, "remove_own_containers", None)
-    if cleanup:
-        cleanup()
+def remove_engine_containers(engine: Engine | None) -> None:
+    if engine is not None:
+        engine.remove_own_containers()

@@ -3,7 +3,12 @@ so the Docker path never needs dagger-io installed."""
 
 from __future__ import annotations
 
-from pipelines.engines.base import Engine, EngineUnavailable
+from collections.abc import Mapping, Sequence
+
+from connector_build.plan import ContainerPlan
+from pipelines.engines.base import BuildOptions, BuiltImage, Engine, EngineUnavailable, RunResult
+from pipelines.logs import StepLog
+from registry.auth import RegistryAuth
 
 
 def open_engine(name: str) -> Engine:
@@ -34,24 +39,29 @@ class LazyEngine:
 
     @property
     def notices(self) -> list[str]:
-        return list(getattr(self._engine, "notices", []))
+        return list(self._engine.notices) if self._engine is not None else []
 
-    async def build(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return await self._get().build(*args, **kwargs)
+    async def build(self, plan: ContainerPlan, *, tags: Sequence[str], log: StepLog,
+                    options: BuildOptions) -> BuiltImage:
+        return await self._get().build(plan, tags=tags, log=log, options=options)
 
-    async def run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return await self._get().run(*args, **kwargs)
+    async def run(self, image: str, args: Sequence[str], *, platform: str | None = None,
+                  files: Mapping[str, bytes] | None = None, stdin: bytes | None = None,
+                  env: Mapping[str, str] | None = None, network: str = "none",
+                  entrypoint: Sequence[str] | None = None,
+                  timeout_s: float = 600, log: StepLog) -> RunResult:
+        return await self._get().run(image, args, platform=platform, files=files, stdin=stdin, env=env,
+                                     network=network, entrypoint=entrypoint, timeout_s=timeout_s, log=log)
 
-    async def pull(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return await self._get().pull(*args, **kwargs)
+    async def pull(self, reference: str, *, platform: str, auth: RegistryAuth | None, log: StepLog) -> str:
+        return await self._get().pull(reference, platform=platform, auth=auth, log=log)
 
-    async def push(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return await self._get().push(*args, **kwargs)
+    async def push(self, image: str, reference: str, *, auth: RegistryAuth | None, log: StepLog) -> str:
+        return await self._get().push(image, reference, auth=auth, log=log)
 
     async def close(self) -> None:
         if self._engine is not None:
             await self._engine.close()
 
     def remove_own_containers(self) -> int:
-        cleanup = getattr(self._engine, "remove_own_containers", None)
-        return cleanup() if cleanup else 0
+        return self._engine.remove_own_containers() if self._engine is not None else 0

@@ -82,6 +82,11 @@ class RunResult:
 class Engine(Protocol):
     name: str
 
+    @property
+    def notices(self) -> list[str]:
+        """One-time messages for the user (a mirror replaced a pinned digest, no Docker daemon …)."""
+        ...
+
     async def build(self, plan: ContainerPlan, *, tags: Sequence[str], log: StepLog,
                     options: BuildOptions) -> BuiltImage: ...
 
@@ -99,3 +104,8 @@ class Engine(Protocol):
                    log: StepLog) -> str: ...
 
     async def close(self) -> None: ...
+
+    def remove_own_containers(self) -> int:
+        """Remove the containers this engine started that are still there; how many. The last
+        thing a command does, even on Ctrl-C (after ``close``)."""
+        ...

@@ -43,6 +43,7 @@ import dagger
 
 from connector_build.images import ImageReference, resolve_base_image
 from connector_build.plan import (
+    CA_PATH_IN_STAGE,
     ContainerPlan,
     CopyFiles,
     CopyFromStage,
@@ -67,7 +68,6 @@ from pipelines.engines.base import (
     PushFailed,
     RunResult,
 )
-from pipelines.engines.dockerfile_render import CA_PATH_IN_STAGE
 from pipelines.logs import StepLog
 from registry.auth import RegistryAuth
 from registry.secrets import register_secret
@@ -233,7 +233,6 @@ class _Translator:
         return container
 
     def run(self, container: dagger.Container, op: Run) -> dagger.Container:
-        argv = list(op.argv)
         mounted: list[str] = []
         if op.cache and op.cache_path:
             volume = self.client.cache_volume(f"{CACHE_VOLUME_PREFIX}{op.cache}")
@@ -242,8 +241,7 @@ class _Translator:
         if op.needs_ca and self.ca_bundle is not None:
             container = container.with_mounted_file(CA_PATH_IN_STAGE, self.ca_bundle)
             mounted.append(CA_PATH_IN_STAGE)
-            argv = ca_environment(CA_PATH_IN_STAGE) + argv
-        container = container.with_exec(argv)
+        container = container.with_exec(list(op.command(with_ca=self.ca_bundle is not None)))
         for path in mounted:  # only this exec saw them
             container = container.without_mount(path)
         return container
@@ -261,15 +259,6 @@ def dagger_excludes(excludes: Sequence[str]) -> list[str]:
         if "/" not in pattern:
             patterns.append(f"**/{pattern}")
     return list(dict.fromkeys(patterns))
-
-
-def ca_environment(path: str) -> list[str]:
-    """``env`` prefix that points pip, requests and OpenSSL at a CA bundle for one command."""
-    return ["env", f"PIP_CERT={path}", f"SSL_CERT_FILE={path}", f"REQUESTS_CA_BUNDLE={path}"]
-
-
-def needs_ca(plan: ContainerPlan) -> bool:
-    return any(isinstance(op, Run) and op.needs_ca for stage in plan.stages for op in stage.operations)
 
 
 # -- the engine ------------------------------------------------------------------------------
@@ -352,6 +341,10 @@ class DaggerEngine:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
+    def remove_own_containers(self) -> int:
+        """Nothing to remove: Dagger's containers live in its session, which ``close`` ends."""
+        return 0
+
     # -- build ---------------------------------------------------------------------------
 
     async def build(self, plan: ContainerPlan, *, tags: Sequence[str], log: StepLog,
@@ -361,7 +354,7 @@ class DaggerEngine:
             register_secret(auth.password)
         context = client.host().directory(str(plan.context_dir.resolve()), exclude=dagger_excludes(plan.excludes))
         ca_bundle = None
-        if options.ca_bundle is not None and needs_ca(plan):
+        if options.ca_bundle is not None and plan.needs_ca():
             ca_bundle = client.host().file(str(options.ca_bundle.resolve()))
         container = container_from_plan(
             client, plan, context,

@@ -26,7 +26,7 @@ import docker.utils
 from docker.models.containers import Container
 
 from connector_build.images import ImageReference, resolve_base_image
-from connector_build.plan import ContainerPlan, Run
+from connector_build.plan import ContainerPlan
 from pipelines.engines.base import (
     BuildFailed,
     BuildOptions,
@@ -108,23 +108,20 @@ class DockerEngine:
         else:
             bases = {base.reference: base.reference if base.local else
                      self.local_base(base.reference, plan.platform, options, log) for base in plan.base_images()}
-            needs_ca = options.ca_bundle is not None and any(
-                isinstance(op, Run) and op.needs_ca for stage in plan.stages for op in stage.operations
-            )
-            text = render_dockerfile(plan, bases, with_ca=needs_ca)
+            ca_bundle = options.ca_bundle if plan.needs_ca() else None
+            text = render_dockerfile(plan, bases, with_ca=ca_bundle is not None)
             extra = {DOCKERFILE_NAME: text.encode()}
-            if needs_ca and options.ca_bundle:
-                extra[CA_BUNDLE_NAME] = options.ca_bundle.read_bytes()
+            if ca_bundle is not None:
+                extra[CA_BUNDLE_NAME] = ca_bundle.read_bytes()
             dockerfile = DOCKERFILE_NAME
             labels = None
         context = build_context(plan, extra)
-        needs_network = any(isinstance(op, Run) and op.needs_network for s in plan.stages for op in s.operations)
         log.write(f"building {tags[0]} for {plan.platform} ({len(context) // 1024} KiB context)")
         image_id = None
         try:
             stream = api.build(
                 fileobj=io.BytesIO(context), custom_context=True, dockerfile=dockerfile, tag=tags[0],
-                platform=plan.platform, network_mode=options.network if needs_network else None,
+                platform=plan.platform, network_mode=options.network if plan.needs_network() else None,
                 labels=labels, rm=True, forcerm=True, decode=True, pull=False,
             )
             for chunk in stream:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connector_build.plan import (
+    CA_PATH_IN_STAGE,
     ContainerPlan,
     CopyFiles,
     CopyFromStage,
@@ -30,7 +31,6 @@ from connector_build.plan import (
 
 DOCKERFILE_NAME = ".connector-pipelines.Dockerfile"
 CA_BUNDLE_NAME = ".connector-pipelines-ca.pem"
-CA_PATH_IN_STAGE = "/tmp/connector-pipelines-ca.pem"
 
 
 @dataclass
@@ -51,7 +51,7 @@ def render_dockerfile(plan: ContainerPlan, base_refs: Mapping[str, str], with_ca
         else:
             raise ValueError("a Dockerfile base is built by the connector's own Dockerfile, not rendered")
         lines.append(f"FROM {start} AS {stage.name}")
-        stage_needs_ca = with_ca and any(isinstance(op, Run) and op.needs_ca for op in stage.operations)
+        stage_needs_ca = with_ca and stage.needs_ca()
         if stage_needs_ca:
             lines.append(f"COPY {CA_BUNDLE_NAME} {CA_PATH_IN_STAGE}")
         for op in stage.operations:
@@ -74,12 +74,7 @@ def _instruction(op: object, with_ca: bool) -> str:
     if isinstance(op, Entrypoint):
         return f"ENTRYPOINT {json.dumps(list(op.argv))}"
     if isinstance(op, Run):
-        argv = list(op.argv)
-        if op.needs_ca and with_ca:
-            # Only this command sees the bundle; it lives in a stage the image does not keep.
-            argv = ["env", f"PIP_CERT={CA_PATH_IN_STAGE}", f"SSL_CERT_FILE={CA_PATH_IN_STAGE}",
-                    f"REQUESTS_CA_BUNDLE={CA_PATH_IN_STAGE}", *argv]
-        return f"RUN {json.dumps(argv)}"
+        return f"RUN {json.dumps(list(op.command(with_ca)))}"
     raise TypeError(f"unknown plan operation {op!r}")
 
 

@@ -20,6 +20,7 @@ import pytest
 dagger = pytest.importorskip("dagger", reason="dagger-io is not installed (pip install -e '.[dagger]')")
 
 from connector_build.plan import (  # noqa: E402
+    CA_PATH_IN_STAGE,
     ContainerPlan,
     CopyFiles,
     CopyFromStage,
@@ -41,7 +42,6 @@ from pipelines.engines.dagger import (  # noqa: E402
     dagger_excludes,
     registry_credentials,
 )
-from pipelines.engines.dockerfile_render import CA_PATH_IN_STAGE  # noqa: E402
 from registry.auth import RegistryAuth  # noqa: E402
 from tests.conftest import EXAMPLES, PROJECT_ROOT  # noqa: E402
 
