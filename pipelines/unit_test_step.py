@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from connector_build.test_recipe import test_folder, test_plan_for
+from connector_build.unit_test_recipe import unit_test_folder, unit_test_plan_for
 from pipelines.engines.base import BuildOptions, Engine
 from pipelines.logs import StepLog
 from pipelines.steps import ConnectorState, Outcome, StepFailed, StepSkipped
@@ -23,17 +23,17 @@ class UnitTests:
     name: str = "unit"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
-        if test_folder(state.connector) is None:
+        if unit_test_folder(state.connector) is None:
             return "no unit_tests/ or tests/ folder (or not a Python connector)"
         return None if state.images else "no image was built"
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
         connector = state.connector
         platform, image = next(iter(state.images.items()))
-        plan = test_plan_for(connector, image.image_id, platform)
+        plan = unit_test_plan_for(connector, image.image_id, platform)
         tag = f"{connector.docker_repository}:dev-tests"
         tests_image = await self.engine.build(plan, tags=[tag], log=log, options=self.options)
-        folder = test_folder(connector) or ""
+        folder = unit_test_folder(connector) or ""
         result = await self.engine.run(tests_image.reference, [folder, "-q", "-p", "no:cacheprovider"],
                                        platform=platform, log=log, timeout_s=1800)
         log.write(result.stdout)

@@ -20,7 +20,7 @@ from pipelines.cli import (
     publish_command,
     qa_commands,
     registry_commands,
-    test_command,
+    run_tests_command,
 )
 from pipelines.cli.console import error_console
 from pipelines.cli.options import EngineName, GlobalOptions
@@ -71,7 +71,7 @@ def global_options(
 app.command("list")(inspect_commands.list_connectors)
 app.command("validate")(inspect_commands.validate)
 app.command("build")(build_command.build)
-app.command("test")(test_command.test)
+app.command("test")(run_tests_command.test)
 app.command("publish")(publish_command.publish)
 app.command("doctor")(doctor_command.doctor)
 app.add_typer(qa_commands.app, name="qa")

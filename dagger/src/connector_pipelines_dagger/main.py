@@ -26,7 +26,7 @@ from connector_build.monorepo import Monorepo
 from connector_build.plan import PLATFORMS
 from connector_build.problems import InvalidMetadata
 from connector_build.recipes import RecipeError, RecipeUnsupported, plan_for
-from connector_build.test_recipe import test_folder, test_plan_for
+from connector_build.unit_test_recipe import unit_test_folder, unit_test_plan_for
 from pipelines.build_steps import spec_from_output
 from pipelines.engines.base import RunResult
 from pipelines.engines.dagger import RegistryCredential, container_from_plan
@@ -120,10 +120,10 @@ class ConnectorPipelines:
         options = _options(checkout, image_mirror, ca_bundle, base_registry_username, base_registry_password)
         target = await _platform(platform)
         image = await _built(checkout, target, options)
-        folder = test_folder(checkout.connector)
+        folder = unit_test_folder(checkout.connector)
         if folder is None:
             return f"{connector}: skipped, no unit_tests/ or tests/ folder (or not a Python connector)"
-        plan = test_plan_for(checkout.connector, CONNECTOR_IMAGE, target)
+        plan = unit_test_plan_for(checkout.connector, CONNECTOR_IMAGE, target)
         tests = container_from_plan(dag, plan, checkout.context, image_mirrors=options.mirrors,
                                     credentials=options.credentials, ca_bundle=options.ca_bundle,
                                     local_images={CONNECTOR_IMAGE: image})

@@ -28,7 +28,7 @@ FIXTURE_FOLDERS = ("integration_tests",)
 """Configs and catalogs that unit tests often read; copied into the test image only."""
 
 
-def test_folder(connector: Connector) -> str | None:
+def unit_test_folder(connector: Connector) -> str | None:
     """The connector's unit-test folder, or None when it has none (or is not Python)."""
     if connector.language is not Language.PYTHON:
         return None
@@ -49,8 +49,8 @@ def test_requirements(folder: Path) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def test_plan_for(connector: Connector, image: str, platform: str) -> ContainerPlan:
-    folder = test_folder(connector)
+def unit_test_plan_for(connector: Connector, image: str, platform: str) -> ContainerPlan:
+    folder = unit_test_folder(connector)
     if folder is None:
         raise ValueError(f"{connector.name} has no unit tests")
     tools = Stage("test-tools", ImageBase(image, local=True), [
