@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -31,12 +32,13 @@ from registry import layout  # noqa: E402
 from registry.compile import generate_registries  # noqa: E402
 from registry.entries import registry_coordinates, write_registry_entries  # noqa: E402
 from registry.models import REGISTRIES  # noqa: E402
-from registry.preview import preview_registries  # noqa: E402
+from registry.preview import PreviewResult, preview_registries  # noqa: E402
 from registry.spec_cache import SpecCache  # noqa: E402
 from registry.store import Store  # noqa: E402
 
 FIXTURES = PROJECT.parent / "shared" / "fixtures" / "airbyte" / "metadata-2026-02-28"
 BASE_URL = "http://localhost:8080/files/"
+T = TypeVar("T")
 
 
 def fake_spec(connector: Connector) -> dict:
@@ -64,16 +66,16 @@ def fill_store(store: Store, connectors: list[Connector]) -> None:
             store.write_bytes_atomic(layout.version_file(own, version, layout.ICON_FILE), icon.read_bytes())
         icon_url = store.public_url(layout.icon(own), BASE_URL)
         write_registry_entries(store, connector.metadata, spec=spec, icon_url=icon_url)
-        channel = layout.RELEASE_CANDIDATE if versions.is_release_candidate(version) else layout.LATEST
+        channel: layout.Channel = layout.RELEASE_CANDIDATE if versions.is_release_candidate(version) else layout.LATEST
         for name in layout.CHANNEL_FILES:
             content = store.read_bytes(layout.version_file(own, version, name))
             if content is not None:
                 store.write_bytes_atomic(layout.channel_file(own, channel, name), content)
 
 
-def timed(runs: int, action: Callable[[], object]) -> tuple[float, float, object]:
-    durations, result = [], None
-    for _ in range(runs):
+def timed(runs: int, action: Callable[[], T]) -> tuple[float, float, T]:
+    durations = []
+    for _ in range(max(1, runs)):
         started = time.perf_counter()
         result = action()
         durations.append(time.perf_counter() - started)
@@ -98,7 +100,7 @@ def main() -> None:
         fill_store(store, connectors)
         fill_s = time.perf_counter() - started
 
-        rows = []
+        rows: list[tuple[str, int, float, float | None, str, float]] = []
         cold = time.perf_counter()
         oss, cloud = generate_registries(store, base_url=BASE_URL)
         rows.append(("generate both registries, first write", len(connectors), time.perf_counter() - cold, None,
@@ -107,12 +109,12 @@ def main() -> None:
         rows.append(("generate both registries, rerun (md5 skip)", len(connectors), median, best,
                      f"oss {len(oss)}, cloud {len(cloud)}", 1.0))
 
-        def preview_in_process() -> object:
+        def preview_in_process() -> PreviewResult:
             found = Monorepo.open(root / "repo").discover()
             result = preview_registries(list(found.connectors.values()), SpecCache(store), base_url=BASE_URL)
             out = Store.open(root / "preview")
             for compiled in (result.oss, result.cloud):
-                out.write_bytes_atomic(f"{compiled.name}_registry.json", compiled.to_bytes())
+                out.write_bytes_atomic(layout.registry_file_name(compiled.name), compiled.to_bytes())
             return result
 
         median, best, result = timed(args.runs, preview_in_process)

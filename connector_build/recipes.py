@@ -11,6 +11,7 @@ import shlex
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from connector_build.connector import Connector, Language
 from connector_build.plan import (
@@ -141,7 +142,7 @@ def python_stages(connector: Connector) -> list[Stage]:
         raise RecipeError(f"{connector.relative_path}: no main.py and no console script in pyproject.toml")
 
     deps: list[Run | CopyFiles | Workdir] = [Workdir("/build")]
-    pip = dict(needs_network=True, needs_ca=True, cache="pip", cache_path="/root/.cache/pip")
+    pip: dict[str, Any] = dict(needs_network=True, needs_ca=True, cache="pip", cache_path="/root/.cache/pip")
     if project.requirements_file:
         deps += [CopyFiles((project.requirements_file,), "/build/"),
                  Run((*PIP_INSTALL, "-r", project.requirements_file), **pip)]

@@ -246,7 +246,8 @@ class VerifyPublished:
         index = await self.target.registry_client.get_manifest(connector.docker_repository, publish.index_digest)
         if index is None:
             raise StepFailed(f"{name}:{publish.version} vanished from the registry")
-        entries = index.json().get("manifests", []) if index.is_index else [{"digest": index.digest}]
+        entries: list[dict[str, Any]] = index.json().get("manifests", []) if index.is_index \
+            else [{"digest": index.digest}]
         checked = []
         for entry in entries:
             arch = entry.get("platform", {}).get("architecture", "amd64")

@@ -18,10 +18,10 @@ Nothing else in the project builds a store path; a change of layout is a change 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
-LATEST = "latest"
-RELEASE_CANDIDATE = "release_candidate"
+LATEST: Final = "latest"
+RELEASE_CANDIDATE: Final = "release_candidate"
 Channel = Literal["latest", "release_candidate"]
 CHANNELS: tuple[Channel, ...] = (LATEST, RELEASE_CANDIDATE)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -206,7 +207,12 @@ def test_git_is_asked_once_per_connector(repo: Path, monkeypatch: pytest.MonkeyP
 
     calls = []
     original = checks_version.take_snapshot
-    monkeypatch.setattr(checks_version, "take_snapshot", lambda *a: calls.append(a) or original(*a))
+
+    def counted(*args: Any) -> Any:
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(checks_version, "take_snapshot", counted)
     monorepo = Monorepo.open(repo)
     run_qa_checks(monorepo.load_connector(folder_of(repo)), QAContext(monorepo, base_ref="main", today=TODAY))
     assert len(calls) == 1

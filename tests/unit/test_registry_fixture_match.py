@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from connector_build.metadata import ConnectorMetadata
 from connector_build.metadata_loader import load_metadata
 from connector_build.problems import InvalidMetadata
 from registry.entries import build_registry_entry, is_listed, registry_coordinates
-from registry.models import REGISTRIES
+from registry.models import REGISTRIES, RegistryName
 from registry.spec_cache import SpecCache
 from registry.store import Store
 
@@ -63,7 +64,7 @@ def _load_snapshot(snapshot: str) -> list[ConnectorMetadata]:
     return found
 
 
-def _spec_cache(registries: dict[str, dict[str, Any]], tmp_path: Path) -> SpecCache:
+def _spec_cache(registries: Mapping[RegistryName, dict[str, Any]], tmp_path: Path) -> SpecCache:
     store = Store.open(tmp_path / "specs")
     oss_specs = {(e["dockerRepository"], e["dockerImageTag"]): e["spec"] for e in _entries(registries["oss"])}
     for (repository, tag), spec in oss_specs.items():
@@ -80,7 +81,7 @@ def _entries(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [*document["sources"], *document["destinations"]]
 
 
-def _producer(entry: dict[str, Any], registry: str, snapshots: dict[str, list[ConnectorMetadata]]):
+def _producer(entry: dict[str, Any], registry: RegistryName, snapshots: dict[str, list[ConnectorMetadata]]):
     ident = entry.get("sourceDefinitionId") or entry.get("destinationDefinitionId")
     for snapshot, metadata_files in snapshots.items():
         for metadata in metadata_files:
@@ -91,13 +92,13 @@ def _producer(entry: dict[str, Any], registry: str, snapshots: dict[str, list[Co
     return None, None
 
 
-def _compare_identity(fixture_entry: dict[str, Any], registry: str, metadata_files: list[ConnectorMetadata],
+def _compare_identity(fixture_entry: dict[str, Any], registry: RegistryName, metadata_files: list[ConnectorMetadata],
                       identity: dict[str, Counter[str]]) -> None:
     ident = fixture_entry.get("sourceDefinitionId") or fixture_entry.get("destinationDefinitionId")
     metadata = next((m for m in metadata_files if m.data.definitionId == ident and is_listed(m.data, registry)), None)
     if metadata is None:
         return
-    ours = build_registry_entry(metadata, registry, spec={}, icon_url=None)  # type: ignore[arg-type]
+    ours = build_registry_entry(metadata, registry, spec={}, icon_url=None)
     assert ours is not None
     identity["compared"]["entries"] += 1
     for field in IDENTITY_FIELDS:
@@ -112,7 +113,9 @@ def test_entries_match_airbyte_registry_fixtures(tmp_path: Path) -> None:
     snapshots = {s: _load_snapshot(s) for s in SNAPSHOTS}
     cache = _spec_cache(registries, tmp_path)
 
-    present, ours_too, equal = Counter(), Counter(), Counter()
+    present: Counter[str] = Counter()
+    ours_too: Counter[str] = Counter()
+    equal: Counter[str] = Counter()
     mismatches: dict[str, list[str]] = {}
     sources_of_metadata: Counter[str] = Counter()
     not_comparable: list[dict[str, Any]] = []
@@ -127,6 +130,7 @@ def test_entries_match_airbyte_registry_fixtures(tmp_path: Path) -> None:
             sources_of_metadata[f"{registry} from {snapshot}"] += 1
             repository, tag = registry_coordinates(metadata.data, registry)
             spec = cache.spec_for(repository, tag, registry)
+            assert spec is not None, f"{repository}:{tag}: the spec cache is filled from these entries"
             ours = build_registry_entry(metadata, registry, spec=spec, icon_url=None)
             assert ours is not None
             for field, expected in fixture_entry.items():
