@@ -38,8 +38,10 @@ import httpx
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-REGISTRIES = ("registries/v0/oss_registry.json", "registries/v0/cloud_registry.json")
-TARGET = "/files/registries/v0/oss_registry.json"
+from registry import layout  # noqa: E402
+
+REGISTRIES = (layout.registry_file("oss"), layout.registry_file("cloud"))
+TARGET = f"/files/{layout.registry_file('oss')}"
 CONNECTIONS = (16, 64)
 ENCODINGS = ("gzip", "identity")
 
@@ -252,11 +254,11 @@ def _report(results: dict[tuple[str, str, int, str], Load], servers: list[Server
     for (name, encoding, connections, path), load in sorted(
             results.items(), key=lambda item: (item[0][3] != TARGET, item[0][2], item[0][1], item[0][0])):
         reference = results.get(("nginx gzip_static", encoding, connections, path))
-        ratio = f"{load.requests_per_s / reference.requests_per_s:7.2f}x" if reference and \
+        shown = f"{load.requests_per_s / reference.requests_per_s:7.2f}x" if reference and \
             reference.requests_per_s and name != "nginx gzip_static" else "       -"
         p99 = f"{load.p99_ms:6.1f}" if load.requests_per_s else "  none"  # not one request completed
         print(f"| {name:<24} | {path:<38} | {encoding:<8} | {connections:>5} | {load.requests_per_s:8.1f} | "
-              f"{p99} | {load.errors:>6} | {ratio} |")
+              f"{p99} | {load.errors:>6} | {shown} |")
     ours = [s.name for s in servers if s.name == "registry serve"][0]
     print()
     for connections in CONNECTIONS:
@@ -265,8 +267,8 @@ def _report(results: dict[tuple[str, str, int, str], Load], servers: list[Server
         ratio = served.requests_per_s / nginx.requests_per_s if nginx.requests_per_s else 0.0
         print(f"goal gzip >= 0.5x nginx at {connections} connections: {ratio:.2f}x "
               f"{'met' if ratio >= 0.5 else 'NOT met'}")
-    p99 = results[(ours, "gzip", 16, TARGET)].p99_ms
-    print(f"goal gzip p99 < 100 ms at 16 connections: {p99:.1f} ms {'met' if p99 < 100 else 'NOT met'} "
+    p99_ms = results[(ours, "gzip", 16, TARGET)].p99_ms
+    print(f"goal gzip p99 < 100 ms at 16 connections: {p99_ms:.1f} ms {'met' if p99_ms < 100 else 'NOT met'} "
           f"(plain: {results[(ours, 'identity', 16, TARGET)].p99_ms:.1f} ms, nginx plain "
           f"{results[('nginx gzip_static', 'identity', 16, TARGET)].p99_ms:.1f} ms: bound by the megabytes sent)")
     errors = sum(load.errors for (name, *_), load in results.items() if name == ours)

@@ -34,6 +34,7 @@ import os
 import stat
 import uuid
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ import anyio
 import anyio.to_thread
 
 Headers = list[tuple[bytes, bytes]]
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 
 # Python's table has no YAML type; metadata.yaml and manifest.yaml would go out as text/plain.
 mimetypes.add_type("application/yaml", ".yaml")

@@ -27,7 +27,7 @@ import jinja2
 
 from registry import layout
 from registry.compile import sort_key
-from registry.http_files import FilesApp, Resource, send_plain, send_resource, stamp_of
+from registry.http_files import FilesApp, Resource, Scope, send_plain, send_resource, stamp_of
 from registry.models import REGISTRIES, definition_id, entry_kind
 
 FILES_PREFIX = "/files"
@@ -76,7 +76,7 @@ class RegistryApp:
         self.files = FilesApp(store_root, cache_control=cache_control, snapshots=snapshots)
         self.page = _PageCache(store_root)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return

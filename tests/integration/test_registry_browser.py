@@ -158,7 +158,7 @@ def served_full_registry(tmp_path: Path) -> Iterator[tuple[str, dict[str, dict]]
     if not REAL_REGISTRIES.is_dir():
         pytest.skip(f"{REAL_REGISTRIES} is absent (the real Airbyte fixtures live in ../shared)")
     store = Store.open(tmp_path / "store")
-    documents = {}
+    documents: dict[str, dict] = {}
     for registry in REGISTRIES:
         data = (REAL_REGISTRIES / f"{registry}_registry.fixture-2024-08.json").read_bytes()
         store.write_bytes_atomic(f"registries/v0/{registry}_registry.json", data)

@@ -48,6 +48,7 @@ def test_gzip_and_identity_are_two_variants_with_their_own_etag(client: TestClie
     plain = client.get(URL, headers=PLAIN)
     packed = client.get(URL, headers=GZIP)
     original = store.read_bytes(REGISTRY)
+    assert original is not None
     assert plain.content == original and "content-encoding" not in plain.headers
     assert int(plain.headers["content-length"]) == len(original)
     assert packed.headers["content-encoding"] == "gzip" and packed.content == original  # httpx un-gzips
