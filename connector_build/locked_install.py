@@ -1,0 +1,118 @@
+"""Install a Poetry export inside a build stage, or say in one line why the lock cannot be honoured.
+
+This file is copied into the dependency stage and run there by the base image's own Python
+(3.9 or newer, standard library and pip only: it imports nothing from connector-pipelines).
+
+    python locked_install.py lock.json /install
+
+Before pip runs, every package the lock installs on this interpreter is checked: the project's
+``python = "…"`` range, each package's own Python range, and a wheel for this platform or an
+sdist among the lock's files. A failure prints one line starting with FAILURE_PREFIX (engines
+report that line) and exits 1. Then pip installs exactly the locked versions, hashes checked and
+no resolution (``--no-deps``), under the given root; last, the build backend the connector's own
+package needs goes into this stage (not under the root, so never into the image).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+FAILURE_PREFIX = "connector-pipelines: cannot build: "
+"""Kept equal to connector_build.plan.FAILURE_PREFIX (a unit test checks it)."""
+SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+
+
+def fail(message: str) -> None:
+    print(FAILURE_PREFIX + message, flush=True)
+    sys.exit(1)
+
+
+def marker_holds(marker: str) -> bool:
+    from pip._vendor.packaging.markers import Marker
+
+    return not marker or Marker(marker).evaluate()
+
+
+def supported_tags() -> set:
+    try:  # pip's own list, the one it installs by
+        from pip._internal.utils.compatibility_tags import get_supported
+
+        return set(get_supported())
+    except ImportError:
+        from pip._vendor.packaging.tags import sys_tags
+
+        return set(sys_tags())
+
+
+def installable_here(files: list, tags: set) -> bool:
+    from pip._vendor.packaging.utils import parse_wheel_filename
+
+    for name in files:
+        if name.endswith(SDIST_SUFFIXES):
+            return True
+        if name.endswith(".whl") and tags.intersection(parse_wheel_filename(name)[3]):
+            return True
+    return False
+
+
+def check(lock: dict) -> None:
+    python = platform.python_version()
+    project = f"{lock['project_name']} {lock['project_version']}"
+    if not marker_holds(lock["project_python_marker"]):
+        fail(f"{project}: pyproject.toml says python = \"{lock['project_python']}\", "
+             f"the base image's Python is {python}")
+    tags = supported_tags()
+    where = f"{platform.machine()}, {platform.python_implementation()} {python}"
+    for package in lock["packages"]:
+        if not marker_holds(package["marker"]):
+            continue  # not installed here (another platform or Python)
+        name = f"{package['name']} {package['version']}"
+        if not marker_holds(package["python_marker"]):
+            fail(f"{name}: needs Python {package['requires_python']}, the base image's Python is {python}")
+        if package["files"] and not installable_here(package["files"], tags):
+            fail(f"{name}: poetry.lock has no wheel for this platform ({where}) and no sdist")
+
+
+def pip(*args: str) -> tuple[int, list[str]]:
+    """Run pip, echoing its output, and return its exit code and output lines."""
+    process = subprocess.Popen([sys.executable, "-m", "pip", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        sys.stdout.write(line)
+        lines.append(line.rstrip())
+    return process.wait(), lines
+
+
+def pip_reason(lines: list) -> str:
+    errors = [line.removeprefix("ERROR: ").strip() for line in lines if line.startswith("ERROR:")]
+    return errors[-1] if errors else (lines[-1] if lines else "no output")
+
+
+def main() -> None:
+    lock_path, root = sys.argv[1], sys.argv[2]
+    with open(lock_path, encoding="utf-8") as handle:
+        lock = json.load(handle)
+    check(lock)
+    requirements = os.path.join(os.path.dirname(os.path.abspath(lock_path)), "requirements.txt")
+    with open(requirements, "w", encoding="utf-8") as handle:
+        handle.write(lock["requirements"])
+    if lock["requirements"].strip():
+        code, lines = pip("install", "--no-deps", "--require-hashes", "--no-warn-script-location",
+                          f"--root={root}", "-r", requirements)
+        if code != 0:
+            fail(f"pip could not install the locked packages: {pip_reason(lines)}")
+    else:
+        os.makedirs(root, exist_ok=True)  # nothing locked for this platform: an empty root to copy
+    code, lines = pip("install", "--no-warn-script-location", *lock["build_requires"])
+    if code != 0:
+        fail(f"cannot install the build backend {' '.join(lock['build_requires'])}: {pip_reason(lines)}")
+
+
+if __name__ == "__main__":
+    main()

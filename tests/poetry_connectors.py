@@ -1,0 +1,40 @@
+"""Poetry connectors for tests and benchmarks, with locks made by a real `poetry lock`.
+
+``tests/data/source-tiny-poetry`` is committed with its lock (backoff locked at 2.1.2 while its
+constraint admits newer). Tests copy it into a temporary monorepo; ``lock`` re-locks a copy after
+its pyproject.toml changed, with the Poetry installed in the project's venv (it reaches PyPI).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+TINY_POETRY = DATA / "source-tiny-poetry"
+LOCKED_BACKOFF = "2.1.2"
+
+
+def copy_poetry_connector(root: Path, name: str = "source-tiny-poetry", *, base_image: str | None = None) -> Path:
+    """The committed Poetry connector, as ``name`` in the monorepo at ``root``."""
+    folder = root / "airbyte-integrations" / "connectors" / name
+    shutil.copytree(TINY_POETRY, folder)
+    if name != "source-tiny-poetry" or base_image:
+        metadata = folder / "metadata.yaml"
+        text = metadata.read_text().replace("source-tiny-poetry", name)
+        if base_image:
+            text = text.replace("localhost:5000/airbyte/python-connector-base:4.0.2", base_image)
+        metadata.write_text(text)
+    return folder
+
+
+def lock(folder: Path) -> None:
+    """`poetry lock` in ``folder`` (keeps versions already locked, as Poetry 2 does)."""
+    poetry = Path(sys.executable).with_name("poetry")
+    result = subprocess.run([str(poetry), "lock", "--no-interaction"], cwd=folder, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "POETRY_VIRTUALENVS_CREATE": "false"})
+    if result.returncode != 0:
+        raise RuntimeError(f"poetry lock failed in {folder}: {result.stdout}{result.stderr}")
