@@ -3,7 +3,8 @@
 This file is copied into the dependency stage and run there by the base image's own Python
 (3.9 or newer, standard library and pip only: it imports nothing from connector-pipelines).
 
-    python locked_install.py lock.json /install
+    python locked_install.py lock.json /install              # the locked dependencies
+    python locked_install.py --package lock.json /package    # the connector, editable, from its build files
 
 Before pip runs, every package the lock installs on this interpreter is checked: the project's
 ``python = "…"`` range, each package's own Python range, and a wheel for this platform or an
@@ -11,6 +12,11 @@ sdist among the lock's files. A failure prints one line starting with FAILURE_PR
 report that line) and exits 1. Then pip installs exactly the locked versions, hashes checked and
 no resolution (``--no-deps``), under the given root; last, the build backend the connector's own
 package needs goes into this stage (not under the root, so never into the image).
+
+With ``--package``, run in the connector's code folder holding only its build files: an empty
+module per package include is created, then the connector is installed editable (metadata,
+console scripts, a .pth naming this folder) with no index and no resolution. That install reads
+no code, so a code change never re-runs it; the image's copy of the code is what it imports.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ import sys
 FAILURE_PREFIX = "connector-pipelines: cannot build: "
 """Kept equal to connector_build.plan.FAILURE_PREFIX (a unit test checks it)."""
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+QUIET_ROOT = "--root-user-action=ignore"
+"""A build stage runs as root by design; pip's warning about it is noise in every build log."""
 
 
 def fail(message: str) -> None:
@@ -94,22 +102,37 @@ def pip_reason(lines: list) -> str:
     return errors[-1] if errors else (lines[-1] if lines else "no output")
 
 
+def install_package(lock: dict, root: str) -> None:
+    for path in lock["package_skeleton"]:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        open(path, "a").close()
+    code, lines = pip("install", "--no-deps", "--no-index", "--no-build-isolation", "--no-warn-script-location",
+                      QUIET_ROOT, f"--root={root}", "--editable", ".")
+    if code != 0:
+        fail(f"{lock['project_name']} {lock['project_version']}: cannot install the connector's own package: "
+             f"{pip_reason(lines)}")
+
+
 def main() -> None:
-    lock_path, root = sys.argv[1], sys.argv[2]
+    package_mode = sys.argv[1] == "--package"
+    lock_path, root = sys.argv[-2], sys.argv[-1]
     with open(lock_path, encoding="utf-8") as handle:
         lock = json.load(handle)
+    if package_mode:
+        install_package(lock, root)
+        return
     check(lock)
     requirements = os.path.join(os.path.dirname(os.path.abspath(lock_path)), "requirements.txt")
     with open(requirements, "w", encoding="utf-8") as handle:
         handle.write(lock["requirements"])
     if lock["requirements"].strip():
-        code, lines = pip("install", "--no-deps", "--require-hashes", "--no-warn-script-location",
+        code, lines = pip("install", "--no-deps", "--require-hashes", "--no-warn-script-location", QUIET_ROOT,
                           f"--root={root}", "-r", requirements)
         if code != 0:
             fail(f"pip could not install the locked packages: {pip_reason(lines)}")
     else:
         os.makedirs(root, exist_ok=True)  # nothing locked for this platform: an empty root to copy
-    code, lines = pip("install", "--no-warn-script-location", *lock["build_requires"])
+    code, lines = pip("install", "--no-warn-script-location", QUIET_ROOT, *lock["build_requires"])
     if code != 0:
         fail(f"cannot install the build backend {' '.join(lock['build_requires'])}: {pip_reason(lines)}")
 

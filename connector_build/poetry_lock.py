@@ -75,6 +75,14 @@ class LockExport:
     """The same as a PEP 508 marker, which the base image's interpreter must satisfy."""
     build_requires: tuple[str, ...]
     """``[build-system] requires``: what building the connector's own package needs."""
+    package_build_files: tuple[str, ...] = ()
+    """What an editable install of the connector's own package reads: pyproject.toml, readmes."""
+    package_skeleton: tuple[str, ...] = ()
+    """One module path per package include (``source_x/__init__.py``): created empty, they let
+    the editable install run from the build files alone; the real code is copied over them."""
+    editable: bool = True
+    """False when the package cannot be installed that way (a build script): it is then built
+    from the whole folder."""
 
     def version_of(self, package: str) -> str | None:
         wanted = canonicalize_name(package)
@@ -87,7 +95,8 @@ class LockExport:
     def from_json(cls, text: str) -> LockExport:
         data = json.loads(text)
         packages = tuple(LockedPackage(**{**p, "files": tuple(p["files"])}) for p in data.pop("packages"))
-        return cls(packages=packages, **{**data, "build_requires": tuple(data["build_requires"])})
+        tuples = {name: tuple(data[name]) for name in ("build_requires", "package_build_files", "package_skeleton")}
+        return cls(packages=packages, **{**data, **tuples})
 
 
 def has_lock(folder: Path) -> bool:
@@ -154,6 +163,9 @@ def _export_with_poetry(folder: Path) -> LockExport:
         message = " ".join(str(exc).split()) or type(exc).__name__
         raise LockError(f"cannot read {LOCK_FILE} with Poetry: {message}") from None
     build_system = poetry.pyproject.data.get("build-system") or {}
+    skeleton, editable = _package_skeleton(poetry, folder)
+    readmes = tuple(Path(readme).resolve().relative_to(folder.resolve()).as_posix()
+                    for readme in poetry.package.readmes)
     return LockExport(
         project_name=poetry.package.pretty_name,
         project_version=poetry.package.version.text,
@@ -162,7 +174,32 @@ def _export_with_poetry(folder: Path) -> LockExport:
         project_python=poetry.package.python_versions,
         project_python_marker=python_marker,
         build_requires=tuple(build_system.get("requires") or ("poetry-core",)),
+        package_build_files=("pyproject.toml", *readmes),
+        package_skeleton=skeleton,
+        editable=editable,
     )
+
+
+def _package_skeleton(poetry, folder: Path) -> tuple[tuple[str, ...], bool]:
+    """The first module of each package include, as poetry-core finds them in ``folder``."""
+    from poetry.core.masonry.utils.module import Module
+    from poetry.core.masonry.utils.package_include import PackageInclude
+
+    package = poetry.package
+    if package.build_script or poetry.pyproject.data.get("tool", {}).get("poetry", {}).get("package-mode") is False:
+        return (), False
+    try:
+        module = Module(package.name, str(folder), package.packages, package.include)
+    except ValueError:  # no package where Poetry looks: a build from the whole folder says why
+        return (), False
+    skeleton = []
+    for include in module.includes:
+        if not isinstance(include, PackageInclude):
+            continue
+        first = next((e for e in include.elements if e.suffix in (".py", ".pyi") and e.is_file()), None)
+        if first is not None:
+            skeleton.append(first.resolve().relative_to(folder.resolve()).as_posix())
+    return tuple(skeleton), True
 
 
 def _locked_packages(poetry, python_marker, group: str) -> list[LockedPackage]:
@@ -208,7 +245,19 @@ def _cache_key(folder: Path) -> str:
         digest.update(part.encode() + b"\0")
     for name in ("pyproject.toml", LOCK_FILE):
         digest.update((folder / name).read_bytes() + b"\0")
+    # The package skeleton depends on where the modules are, not on what they say.
+    for path in sorted(_module_paths(folder)):
+        digest.update(path.encode() + b"\0")
     return digest.hexdigest()
+
+
+def _module_paths(folder: Path) -> list[str]:
+    found = []
+    for directory, folders, files in os.walk(folder):
+        folders[:] = [f for f in folders if not f.startswith(".") and f not in ("__pycache__", "venv", "build", "dist")]
+        base = Path(directory).relative_to(folder).as_posix()
+        found += [f"{base}/{name}" for name in files if name.endswith((".py", ".pyi"))]
+    return found
 
 
 def _cache_read(key: str) -> LockExport | None:

@@ -108,7 +108,13 @@ def plan_for(connector: Connector, platform: str) -> ContainerPlan:
         raise RecipeUnsupported("java connectors are not supported by this engine yet (add a Dockerfile to build one)")
     else:
         raise RecipeUnsupported(f"no recipe for language '{connector.data.language_tag()}'")
-    stages[-1].operations.extend(identity_operations(connector, stages[-1]))
+    image = stages[-1]
+    identity = identity_operations(connector, image)
+    if image.operations and isinstance(image.operations[-1], CopyFiles):
+        # Metadata first, the copied code last: a code change re-runs one step, not five.
+        image.operations[-1:-1] = identity
+    else:
+        image.operations.extend(identity)
     plan = ContainerPlan(platform=platform, context_dir=connector.path, stages=stages, excludes=EXCLUDES,
                          generated_files=generated_files(connector))
     plan.validate()
@@ -153,16 +159,21 @@ def builds_from_lock(folder: Path, project: PythonProject | None = None) -> bool
     return poetry_lock.has_lock(folder) and (project or PythonProject.read(folder)).uses_poetry
 
 
-def generated_files(connector: Connector) -> dict[str, str]:
-    """For a Poetry connector with a lock: the lock's export and the installer that reads it."""
-    if connector.language is not Language.PYTHON or not builds_from_lock(connector.path):
-        return {}
+def read_lock(connector: Connector) -> poetry_lock.LockExport:
     try:
         export = poetry_lock.export_lock(connector.path)
     except poetry_lock.LockError as exc:
         raise RecipeError(f"{connector.relative_path}: {exc}") from None
     if export is None:
+        raise RecipeError(f"{connector.relative_path}: no poetry.lock")
+    return export
+
+
+def generated_files(connector: Connector) -> dict[str, str]:
+    """For a Poetry connector with a lock: the lock's export and the installer that reads it."""
+    if connector.language is not Language.PYTHON or not builds_from_lock(connector.path):
         return {}
+    export = read_lock(connector)
     return {f"{LOCK_DIR}/lock.json": export.to_json(),
             f"{LOCK_DIR}/locked_install.py": LOCKED_INSTALL.read_text(encoding="utf-8")}
 
@@ -174,7 +185,7 @@ def python_stages(connector: Connector) -> list[Stage]:
     if not has_main and not project.console_script:
         raise RecipeError(f"{connector.relative_path}: no main.py and no console script in pyproject.toml")
     if builds_from_lock(connector.path, project):
-        return locked_python_stages(base, project, has_main)
+        return locked_python_stages(base, project, has_main, read_lock(connector))
 
     deps: list[Run | CopyFiles | Workdir] = [Workdir("/build")]
     pip = dict(needs_network=True, needs_ca=True, cache="pip", cache_path="/root/.cache/pip")
@@ -194,14 +205,18 @@ def python_stages(connector: Connector) -> list[Stage]:
         stages.insert(0, Stage("deps", ImageBase(base), list(deps)))
         image.operations.append(CopyFromStage("deps", DEPS_ROOT + "/", "/"))
     entrypoint = ("python", f"{CODE_DIR}/main.py") if has_main else (str(project.console_script),)
-    image.operations += [Workdir(CODE_DIR), CopyFiles((".",), CODE_DIR + "/"), Entrypoint(entrypoint)]
+    image.operations += [Workdir(CODE_DIR), Entrypoint(entrypoint), CopyFiles((".",), CODE_DIR + "/")]
     return stages
 
 
-def locked_python_stages(base: str, project: PythonProject, has_main: bool) -> list[Stage]:
-    """deps (the lock's export only) -> package (the code, no resolution) -> image.
+def locked_python_stages(base: str, project: PythonProject, has_main: bool,
+                         export: poetry_lock.LockExport) -> list[Stage]:
+    """deps (the lock's export only) -> package (the build files, no resolution) -> image.
 
-    A code change leaves the deps stage's inputs as they were, so its install is a cache hit.
+    The connector's own package is installed editable from its build files (metadata, console
+    scripts, a .pth naming the code folder), so a code change re-runs no install at all: only
+    the final copy of the code. A package Poetry cannot install that way (a build script) is
+    built from the whole folder instead.
     """
     deps = Stage("deps", ImageBase(base), [
         Workdir("/build"),
@@ -211,13 +226,20 @@ def locked_python_stages(base: str, project: PythonProject, has_main: bool) -> l
     ])
     image = Stage("image", ImageBase(base), [CopyFromStage("deps", DEPS_ROOT + "/", "/")])
     stages = [deps]
-    if project.package_mode:
+    if project.package_mode and export.editable:
+        stages.append(Stage("package", StageBase("deps"), [
+            Workdir(CODE_DIR),
+            *(CopyFiles((name,), f"{CODE_DIR}/{name}") for name in export.package_build_files),
+            Run(("python", "/build/locked_install.py", "--package", "/build/lock.json", PACKAGE_ROOT)),
+        ]))
+        image.operations.append(CopyFromStage("package", PACKAGE_ROOT + "/", "/"))
+    elif project.package_mode:
         stages.append(Stage("package", StageBase("deps"), [
             CopyFiles((".",), "/build/src/"),
             Run(("python", "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation",
-                 "--no-warn-script-location", f"--root={PACKAGE_ROOT}", "/build/src")),
+                 "--no-warn-script-location", "--root-user-action=ignore", f"--root={PACKAGE_ROOT}", "/build/src")),
         ]))
         image.operations.append(CopyFromStage("package", PACKAGE_ROOT + "/", "/"))
     entrypoint = ("python", f"{CODE_DIR}/main.py") if has_main else (str(project.console_script),)
-    image.operations += [Workdir(CODE_DIR), CopyFiles((".",), CODE_DIR + "/"), Entrypoint(entrypoint)]
+    image.operations += [Workdir(CODE_DIR), Entrypoint(entrypoint), CopyFiles((".",), CODE_DIR + "/")]
     return [*stages, image]

@@ -18,16 +18,23 @@ TINY_POETRY = DATA / "source-tiny-poetry"
 LOCKED_BACKOFF = "2.1.2"
 
 
-def copy_poetry_connector(root: Path, name: str = "source-tiny-poetry", *, base_image: str | None = None) -> Path:
-    """The committed Poetry connector, as ``name`` in the monorepo at ``root``."""
+MONOREPO_SETTINGS = """\
+[tool.connector-pipelines.image-mirrors]
+"docker.io/airbyte" = "localhost:5000/airbyte"
+"""
+
+
+def copy_poetry_connector(root: Path, name: str = "source-tiny-poetry", definition: int = 0) -> Path:
+    """The committed Poetry connector, as ``name`` in the monorepo at ``root`` (whose pyproject.toml
+    maps the base image's registry to the local one, as the examples' does)."""
     folder = root / "airbyte-integrations" / "connectors" / name
-    shutil.copytree(TINY_POETRY, folder)
-    if name != "source-tiny-poetry" or base_image:
+    shutil.copytree(TINY_POETRY, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    if not (root / "pyproject.toml").exists():
+        (root / "pyproject.toml").write_text(MONOREPO_SETTINGS)
+    if name != "source-tiny-poetry":
         metadata = folder / "metadata.yaml"
         text = metadata.read_text().replace("source-tiny-poetry", name)
-        if base_image:
-            text = text.replace("localhost:5000/airbyte/python-connector-base:4.0.2", base_image)
-        metadata.write_text(text)
+        metadata.write_text(text.replace("3c5b0f1b7a13", f"{definition:012d}"))
     return folder
 
 

@@ -46,6 +46,7 @@ def stage_text(dockerfile: str, stage: str) -> str:
 def test_the_export_holds_the_locked_version_with_its_hashes() -> None:
     export = poetry_lock.export_lock(DATA / "source-tiny-poetry")
     assert export is not None
+    assert export.package_skeleton == ("source_tiny_poetry/__init__.py",) and export.editable
     assert export.version_of("backoff") == LOCKED_BACKOFF
     assert export.requirements.startswith(f"backoff=={LOCKED_BACKOFF} ; python_version >= \"3.9\"")
     assert export.requirements.count("--hash=sha256:") == 2  # the wheel and the sdist
@@ -71,9 +72,10 @@ def test_locked_plan_installs_from_the_export_alone_then_the_code(tmp_path: Path
     deps = plan.stages[0]
     copies = [op for op in deps.operations if isinstance(op, CopyFiles)]
     assert [c.sources for c in copies] == [(f"{LOCK_DIR}/lock.json", f"{LOCK_DIR}/locked_install.py")]
-    package_run = next(op for op in plan.stages[1].operations if isinstance(op, Run))
-    assert {"--no-deps", "--no-index", "--no-build-isolation"} <= set(package_run.argv)
-    assert not package_run.needs_network
+    package = plan.stages[1].operations
+    assert [op.sources for op in package if isinstance(op, CopyFiles)] == [("pyproject.toml",)]
+    package_run = next(op for op in package if isinstance(op, Run))
+    assert "--package" in package_run.argv and not package_run.needs_network
     dockerfile = render_dockerfile(plan, {b.reference: "base" for b in plan.base_images()}, with_ca=True)
     assert 'ENTRYPOINT ["python", "/airbyte/integration_code/main.py"]' in dockerfile
     names = tarfile.open(fileobj=io.BytesIO(build_context(plan, {}))).getnames()
@@ -86,8 +88,9 @@ def test_a_code_change_leaves_the_dependency_stage_as_it_was(tmp_path: Path) -> 
     (connector.path / "source_tiny_poetry" / "run.py").write_text("# changed\n", encoding="utf-8")
     after = plan_for(connector, "linux/amd64")
     bases = {b.reference: "base" for b in before.base_images()}
-    assert stage_text(render_dockerfile(before, bases, True), "deps") == \
-        stage_text(render_dockerfile(after, bases, True), "deps")
+    for stage in ("deps", "package"):  # their inputs are the build files and the export alone
+        assert stage_text(render_dockerfile(before, bases, True), stage) == \
+            stage_text(render_dockerfile(after, bases, True), stage)
     assert before.generated_files == after.generated_files
 
 
