@@ -158,3 +158,18 @@ def test_preview_reads_the_cdk_version_from_the_lock(tmp_path: Path) -> None:
     by_repo = {e["dockerRepository"]: e for e in result.oss.to_dict()["sources"]}
     assert by_repo["airbyte/source-cdk"]["packageInfo"] == {"cdk_version": "python:0.1.6"}
     assert by_repo["airbyte/source-plain"]["packageInfo"] == {}
+
+
+def test_the_dagger_translation_adds_the_generated_files_to_the_context(tmp_path: Path) -> None:
+    dagger = pytest.importorskip("dagger", reason="dagger-io is not installed")
+    from pipelines.engines.dagger import container_from_plan
+
+    plan = plan_for(poetry_connector(tmp_path), "linux/amd64")
+    image = container_from_plan(dagger.dag, plan, dagger.dag.directory())
+    lock_copy = next(args for field in image._ctx.selections for name, args in [(field.name, dict(field.args))]
+                     if name == "withDirectory" and args["path"] == "/")  # COPY --from=deps /install/ /
+    deps = [(f.name, dict(f.args)) for f in lock_copy["source"]._ctx.selections]
+    copied = next(args for name, args in deps if name == "withFile" and args["path"] == "/build/lock.json")
+    context = [(f.name, dict(f.args)) for f in copied["source"]._ctx.selections]
+    assert ("withNewFile", {"path": f"{LOCK_DIR}/lock.json", "contents": plan.generated_files[
+        f"{LOCK_DIR}/lock.json"]}) in context
