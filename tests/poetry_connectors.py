@@ -7,7 +7,6 @@ its pyproject.toml changed, with the Poetry installed in the project's venv (it 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -42,6 +41,6 @@ def lock(folder: Path) -> None:
     """`poetry lock` in ``folder`` (keeps versions already locked, as Poetry 2 does)."""
     poetry = Path(sys.executable).with_name("poetry")
     result = subprocess.run([str(poetry), "lock", "--no-interaction"], cwd=folder, capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "POETRY_VIRTUALENVS_CREATE": "false"})
+                            timeout=300)
     if result.returncode != 0:
         raise RuntimeError(f"poetry lock failed in {folder}: {result.stdout}{result.stderr}")

@@ -66,21 +66,21 @@ def test_the_image_holds_the_locked_version_and_a_code_change_skips_the_dependen
 
 
 def test_a_lock_that_cannot_be_honoured_fails_with_one_line(tmp_path: Path) -> None:
-    too_new = copy_poetry_connector(tmp_path, "source-poetry-py399", 1)
+    too_new = copy_poetry_connector(tmp_path, "source-poetry-py312", 1)
     text = (too_new / "pyproject.toml").read_text()
-    (too_new / "pyproject.toml").write_text(text.replace('python = "^3.9"', 'python = ">=3.12"'))
+    (too_new / "pyproject.toml").write_text(text.replace('python = "^3.9"', 'python = "^3.12"'))
     windows = copy_poetry_connector(tmp_path, "source-poetry-windows", 2)
     (windows / "pyproject.toml").write_text(text.replace('backoff = ">=2.1"', 'backoff = ">=2.1"\npywin32 = "*"'))
     for folder in (too_new, windows):
         lock(folder)
     reports = tmp_path / "reports"
-    result = cli(tmp_path, "build", "source-poetry-py399", "source-poetry-windows", "--concurrency", "2",
+    result = cli(tmp_path, "build", "source-poetry-py312", "source-poetry-windows", "--concurrency", "2",
                  "--report-dir", str(reports))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     summaries = {c["connector"]: c["steps"][0]["summary"]
                  for c in json.loads((reports / "report.json").read_text())["connectors"]}
-    assert re.fullmatch(r'build failed: source-tiny-poetry 0\.1\.0: pyproject\.toml says python = ">=3\.12", '
-                        r"the base image's Python is 3\.11\.\d+", summaries["source-poetry-py399"])
+    assert re.fullmatch(r'build failed: source-tiny-poetry 0\.1\.0: pyproject\.toml says python = "\^3\.12", '
+                        r"the base image's Python is 3\.11\.\d+", summaries["source-poetry-py312"])
     assert re.fullmatch(r"build failed: pywin32 \d+(\.\d+)*: poetry\.lock has no wheel for this platform "
                         r"\(x86_64, CPython 3\.11\.\d+\) and no sdist", summaries["source-poetry-windows"])
