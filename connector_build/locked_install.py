@@ -3,8 +3,8 @@
 This file is copied into the dependency stage and run there by the base image's own Python
 (3.9 or newer, standard library and pip only: it imports nothing from connector-pipelines).
 
-    python locked_install.py lock.json /install              # the locked dependencies
-    python locked_install.py --package lock.json /package    # the connector, editable, from its build files
+    python locked_install.py dependencies.json /install       # the locked dependencies
+    python locked_install.py --package package.json /package  # the connector, editable, from its build files
 
 Before pip runs, every package the lock installs on this interpreter is checked: the project's
 ``python = "…"`` range, each package's own Python range, and a wheel for this platform or an
@@ -46,14 +46,11 @@ def marker_holds(marker: str) -> bool:
 
 
 def supported_tags() -> set:
-    try:  # pip's own list, the one it installs by
-        from pip._internal.utils.compatibility_tags import get_supported
+    # The tags pip installs by come from this same packaging code; importing pip's own wrapper
+    # would load most of pip, which costs half a minute under arm64 emulation.
+    from pip._vendor.packaging.tags import sys_tags
 
-        return set(get_supported())
-    except ImportError:
-        from pip._vendor.packaging.tags import sys_tags
-
-        return set(sys_tags())
+    return set(sys_tags())
 
 
 def installable_here(files: list, tags: set) -> bool:
@@ -69,9 +66,8 @@ def installable_here(files: list, tags: set) -> bool:
 
 def check(lock: dict) -> None:
     python = platform.python_version()
-    project = f"{lock['project_name']} {lock['project_version']}"
     if not marker_holds(lock["project_python_marker"]):
-        fail(f"{project}: pyproject.toml says python = \"{lock['project_python']}\", "
+        fail(f"{lock['project_name']}: pyproject.toml says python = \"{lock['project_python']}\", "
              f"the base image's Python is {python}")
     tags = supported_tags()
     where = f"{platform.machine()}, {platform.python_implementation()} {python}"

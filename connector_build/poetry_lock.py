@@ -31,6 +31,9 @@ LOCK_FILE = "poetry.lock"
 CDK_PACKAGE = "airbyte-cdk"
 CACHE_VERSION = 1
 DISABLE_CACHE_ENV = "CONNECTOR_PIPELINES_NO_CACHE"
+DEPENDENCY_INPUTS = ("project_name", "project_python", "project_python_marker", "requirements", "packages",
+                     "build_requires")
+PACKAGE_INPUTS = ("project_name", "project_version", "package_skeleton")
 
 
 class LockError(Exception):
@@ -90,6 +93,16 @@ class LockExport:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
+
+    def dependency_inputs(self) -> str:
+        """What the dependency stage reads: nothing a version bump or a code change alters."""
+        data = asdict(self)
+        return json.dumps({key: data[key] for key in DEPENDENCY_INPUTS}, sort_keys=True)
+
+    def package_inputs(self) -> str:
+        """What installing the connector's own package reads."""
+        data = asdict(self)
+        return json.dumps({key: data[key] for key in PACKAGE_INPUTS}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> LockExport:

@@ -174,7 +174,8 @@ def generated_files(connector: Connector) -> dict[str, str]:
     if connector.language is not Language.PYTHON or not builds_from_lock(connector.path):
         return {}
     export = read_lock(connector)
-    return {f"{LOCK_DIR}/lock.json": export.to_json(),
+    return {f"{LOCK_DIR}/dependencies.json": export.dependency_inputs(),
+            f"{LOCK_DIR}/package.json": export.package_inputs(),
             f"{LOCK_DIR}/locked_install.py": LOCKED_INSTALL.read_text(encoding="utf-8")}
 
 
@@ -220,8 +221,8 @@ def locked_python_stages(base: str, project: PythonProject, has_main: bool,
     """
     deps = Stage("deps", ImageBase(base), [
         Workdir("/build"),
-        CopyFiles((f"{LOCK_DIR}/lock.json", f"{LOCK_DIR}/locked_install.py"), "/build/"),
-        Run(("python", "/build/locked_install.py", "/build/lock.json", DEPS_ROOT),
+        CopyFiles((f"{LOCK_DIR}/dependencies.json", f"{LOCK_DIR}/locked_install.py"), "/build/"),
+        Run(("python", "/build/locked_install.py", "/build/dependencies.json", DEPS_ROOT),
             needs_network=True, needs_ca=True, cache="pip", cache_path="/root/.cache/pip"),
     ])
     image = Stage("image", ImageBase(base), [CopyFromStage("deps", DEPS_ROOT + "/", "/")])
@@ -229,8 +230,9 @@ def locked_python_stages(base: str, project: PythonProject, has_main: bool,
     if project.package_mode and export.editable:
         stages.append(Stage("package", StageBase("deps"), [
             Workdir(CODE_DIR),
+            CopyFiles((f"{LOCK_DIR}/package.json",), "/build/"),
             *(CopyFiles((name,), f"{CODE_DIR}/{name}") for name in export.package_build_files),
-            Run(("python", "/build/locked_install.py", "--package", "/build/lock.json", PACKAGE_ROOT)),
+            Run(("python", "/build/locked_install.py", "--package", "/build/package.json", PACKAGE_ROOT)),
         ]))
         image.operations.append(CopyFromStage("package", PACKAGE_ROOT + "/", "/"))
     elif project.package_mode:

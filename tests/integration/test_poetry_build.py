@@ -53,7 +53,7 @@ def test_the_image_holds_the_locked_version_and_a_code_change_skips_the_dependen
     run_py.write_text(run_py.read_text() + "# a one-line code change\n")
     changed = build(tmp_path, docker_engine, tmp_path / "second.log")
     log = (tmp_path / "second.log").read_text()
-    assert step_cached(log, '"/build/lock.json", "/install"'), log  # the locked dependencies
+    assert step_cached(log, '"/build/dependencies.json", "/install"'), log  # the locked dependencies
     assert step_cached(log, '"--package"'), log  # the connector's own package (editable)
     assert "Successfully installed" not in log
     shown = run_in_image(docker_client, changed, "/airbyte/integration_code/source_tiny_poetry/run.py",
@@ -80,7 +80,7 @@ def test_a_lock_that_cannot_be_honoured_fails_with_one_line(tmp_path: Path) -> N
     assert "Traceback" not in result.stdout + result.stderr
     summaries = {c["connector"]: c["steps"][0]["summary"]
                  for c in json.loads((reports / "report.json").read_text())["connectors"]}
-    assert re.fullmatch(r'build failed: source-tiny-poetry 0\.1\.0: pyproject\.toml says python = "\^3\.12", '
+    assert re.fullmatch(r'build failed: source-tiny-poetry: pyproject\.toml says python = "\^3\.12", '
                         r"the base image's Python is 3\.11\.\d+", summaries["source-poetry-py312"])
     assert re.fullmatch(r"build failed: pywin32 \d+(\.\d+)*: poetry\.lock has no wheel for this platform "
                         r"\(x86_64, CPython 3\.11\.\d+\) and no sdist", summaries["source-poetry-windows"])

@@ -13,7 +13,7 @@ from tests.integration.test_publish import env_for, publish, scratch_registry  #
 from tests.poetry_connectors import LOCKED_BACKOFF, copy_poetry_connector
 from tests.scratch_registry import ScratchRegistry
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("base_images")]
 
 NAME = "source-tiny-poetry"
 

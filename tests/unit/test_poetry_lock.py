@@ -71,15 +71,16 @@ def test_locked_plan_installs_from_the_export_alone_then_the_code(tmp_path: Path
     assert [s.name for s in plan.stages] == ["deps", "package", "image"]
     deps = plan.stages[0]
     copies = [op for op in deps.operations if isinstance(op, CopyFiles)]
-    assert [c.sources for c in copies] == [(f"{LOCK_DIR}/lock.json", f"{LOCK_DIR}/locked_install.py")]
+    assert [c.sources for c in copies] == [(f"{LOCK_DIR}/dependencies.json", f"{LOCK_DIR}/locked_install.py")]
     package = plan.stages[1].operations
-    assert [op.sources for op in package if isinstance(op, CopyFiles)] == [("pyproject.toml",)]
+    assert [op.sources for op in package if isinstance(op, CopyFiles)] == [(f"{LOCK_DIR}/package.json",),
+                                                                            ("pyproject.toml",)]
     package_run = next(op for op in package if isinstance(op, Run))
     assert "--package" in package_run.argv and not package_run.needs_network
     dockerfile = render_dockerfile(plan, {b.reference: "base" for b in plan.base_images()}, with_ca=True)
     assert 'ENTRYPOINT ["python", "/airbyte/integration_code/main.py"]' in dockerfile
     names = tarfile.open(fileobj=io.BytesIO(build_context(plan, {}))).getnames()
-    assert f"{LOCK_DIR}/lock.json" in names and "poetry.lock" in names
+    assert f"{LOCK_DIR}/dependencies.json" in names and "poetry.lock" in names
 
 
 def test_a_code_change_leaves_the_dependency_stage_as_it_was(tmp_path: Path) -> None:
@@ -92,6 +93,17 @@ def test_a_code_change_leaves_the_dependency_stage_as_it_was(tmp_path: Path) -> 
         assert stage_text(render_dockerfile(before, bases, True), stage) == \
             stage_text(render_dockerfile(after, bases, True), stage)
     assert before.generated_files == after.generated_files
+
+
+def test_a_version_bump_leaves_the_dependency_stage_as_it_was(tmp_path: Path) -> None:
+    connector = poetry_connector(tmp_path)
+    before = plan_for(connector, "linux/amd64")
+    pyproject = connector.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', 'version = "0.1.1"'))
+    after = plan_for(Monorepo.open(tmp_path).discover().connectors["source-tiny-poetry"], "linux/amd64")
+    deps = f"{LOCK_DIR}/dependencies.json"
+    assert before.generated_files[deps] == after.generated_files[deps]
+    assert before.generated_files[f"{LOCK_DIR}/package.json"] != after.generated_files[f"{LOCK_DIR}/package.json"]
 
 
 def test_a_lock_out_of_date_with_pyproject_is_one_line(tmp_path: Path) -> None:
@@ -122,13 +134,13 @@ def run_installer(tmp_path: Path, lock: dict) -> subprocess.CompletedProcess[str
 def test_installer_names_package_version_and_why(tmp_path: Path) -> None:
     export = poetry_lock.export_lock(DATA / "source-tiny-poetry")
     assert export is not None and locked_install.FAILURE_PREFIX == FAILURE_PREFIX
-    lock = json.loads(export.to_json())
+    lock = json.loads(export.dependency_inputs())
 
     too_new = run_installer(tmp_path, {**lock, "project_python": "^3.99",
                                        "project_python_marker": 'python_version >= "3.99"'})
     assert too_new.returncode == 1
     assert failure_reason(too_new.stdout.splitlines()) == (
-        f'source-tiny-poetry 0.1.0: pyproject.toml says python = "^3.99", '
+        f'source-tiny-poetry: pyproject.toml says python = "^3.99", '
         f"the base image's Python is {'.'.join(map(str, sys.version_info[:3]))}")
 
     windows_only = {**lock["packages"][0], "name": "pywin32", "version": "311",
@@ -169,7 +181,7 @@ def test_the_dagger_translation_adds_the_generated_files_to_the_context(tmp_path
     lock_copy = next(args for field in image._ctx.selections for name, args in [(field.name, dict(field.args))]
                      if name == "withDirectory" and args["path"] == "/")  # COPY --from=deps /install/ /
     deps = [(f.name, dict(f.args)) for f in lock_copy["source"]._ctx.selections]
-    copied = next(args for name, args in deps if name == "withFile" and args["path"] == "/build/lock.json")
+    copied = next(args for name, args in deps if name == "withFile" and args["path"] == "/build/dependencies.json")
     context = [(f.name, dict(f.args)) for f in copied["source"]._ctx.selections]
-    assert ("withNewFile", {"path": f"{LOCK_DIR}/lock.json", "contents": plan.generated_files[
-        f"{LOCK_DIR}/lock.json"]}) in context
+    assert ("withNewFile", {"path": f"{LOCK_DIR}/dependencies.json", "contents": plan.generated_files[
+        f"{LOCK_DIR}/dependencies.json"]}) in context
