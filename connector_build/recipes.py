@@ -5,8 +5,9 @@ files alone (pyproject.toml, requirements.txt) in a stage of its own, and the co
 is copied last, so a code change re-runs only the final copy.
 
 A Poetry connector with a ``poetry.lock`` installs exactly the locked versions: the lock's export
-(made on the host, see poetry_lock) is the dependency stage's only input, and the connector's own
-package is built from the code in a later stage, with no resolution and no network.
+(made on the host, see poetry_lock) is the dependency stage's only input; the connector's own
+package is installed editable from its build files in a later stage, with no resolution and no
+network; image metadata comes before the code, which is copied last.
 """
 
 from __future__ import annotations
