@@ -131,6 +131,8 @@ class ContainerPlan:
     stages: list[Stage]
     excludes: tuple[str, ...] = ()
     """Glob patterns (relative to context_dir) never sent to the engine: caches, secrets."""
+    generated_files: dict[str, str] = field(default_factory=dict)
+    """Files the recipe made (e.g. a lock's export), added to the context under these paths."""
 
     @property
     def image_stage(self) -> Stage:
@@ -167,6 +169,16 @@ class ContainerPlan:
 
 
 PLATFORMS = ("linux/amd64", "linux/arm64")
+
+FAILURE_PREFIX = "connector-pipelines: cannot build: "
+"""A build command that prints a line starting with this says in it why it failed; engines report
+that line instead of the command's exit code (e.g. a lock that cannot be honoured)."""
+
+
+def failure_reason(lines: list[str]) -> str | None:
+    """The last reason a build command gave with FAILURE_PREFIX, if any."""
+    reasons = [line.split(FAILURE_PREFIX, 1)[1].strip() for line in lines if FAILURE_PREFIX in line]
+    return reasons[-1] if reasons else None
 
 
 def platform_suffix(platform: str) -> str:

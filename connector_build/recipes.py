@@ -3,6 +3,11 @@
 The plan's order is what makes rebuilds cheap: dependency installation comes from the build
 files alone (pyproject.toml, requirements.txt) in a stage of its own, and the connector's code
 is copied last, so a code change re-runs only the final copy.
+
+A Poetry connector with a ``poetry.lock`` installs exactly the locked versions: the lock's export
+(made on the host, see poetry_lock) is the dependency stage's only input; the connector's own
+package is installed editable from its build files in a later stage, with no resolution and no
+network; image metadata comes before the code, which is copied last.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connector_build import poetry_lock
 from connector_build.connector import Connector, Language
 from connector_build.plan import (
     ContainerPlan,
@@ -25,6 +31,7 @@ from connector_build.plan import (
     Label,
     Run,
     Stage,
+    StageBase,
     Workdir,
 )
 
@@ -41,6 +48,11 @@ EXCLUDES = (
 """Never part of an image: local caches, credentials, tests (the test step adds its own)."""
 
 PIP_INSTALL = ("python", "-m", "pip", "install", "--no-warn-script-location", f"--root={DEPS_ROOT}")
+PACKAGE_ROOT = "/package"
+"""Where the connector's own package is installed (``--root``), in a stage after the dependencies."""
+LOCK_DIR = ".connector-pipelines-lock"
+"""The lock's export and its installer, added to the build context (never in the connector folder)."""
+LOCKED_INSTALL = Path(__file__).with_name("locked_install.py")
 
 
 class RecipeUnsupported(Exception):
@@ -60,6 +72,8 @@ class PythonProject:
     installable: bool
     console_script: str | None
     uses_poetry: bool
+    package_mode: bool
+    """False for a Poetry project with ``package-mode = false``: nothing of its own to install."""
 
     @classmethod
     def read(cls, folder: Path) -> PythonProject:
@@ -79,6 +93,7 @@ class PythonProject:
             installable=bool(project or poetry) or (folder / "setup.py").is_file(),
             console_script=next(iter(scripts), None),
             uses_poetry=bool(poetry),
+            package_mode=poetry.get("package-mode", True) is not False,
         )
 
 
@@ -95,8 +110,15 @@ def plan_for(connector: Connector, platform: str) -> ContainerPlan:
         raise RecipeUnsupported("java connectors are not supported by this engine yet (add a Dockerfile to build one)")
     else:
         raise RecipeUnsupported(f"no recipe for language '{connector.data.language_tag()}'")
-    stages[-1].operations.extend(identity_operations(connector, stages[-1]))
-    plan = ContainerPlan(platform=platform, context_dir=connector.path, stages=stages, excludes=EXCLUDES)
+    image = stages[-1]
+    identity = identity_operations(connector, image)
+    if image.operations and isinstance(image.operations[-1], CopyFiles):
+        # Metadata first, the copied code last: a code change re-runs one step, not five.
+        image.operations[-1:-1] = identity
+    else:
+        image.operations.extend(identity)
+    plan = ContainerPlan(platform=platform, context_dir=connector.path, stages=stages, excludes=EXCLUDES,
+                         generated_files=generated_files(connector))
     plan.validate()
     return plan
 
@@ -134,12 +156,39 @@ def manifest_only_stages(connector: Connector) -> list[Stage]:
     ])]
 
 
+def builds_from_lock(folder: Path, project: PythonProject | None = None) -> bool:
+    """A Poetry project with a poetry.lock: built from the lock. Anything else: as before."""
+    return poetry_lock.has_lock(folder) and (project or PythonProject.read(folder)).uses_poetry
+
+
+def read_lock(connector: Connector) -> poetry_lock.LockExport:
+    try:
+        export = poetry_lock.export_lock(connector.path)
+    except poetry_lock.LockError as exc:
+        raise RecipeError(f"{connector.relative_path}: {exc}") from None
+    if export is None:
+        raise RecipeError(f"{connector.relative_path}: no poetry.lock")
+    return export
+
+
+def generated_files(connector: Connector) -> dict[str, str]:
+    """For a Poetry connector with a lock: the lock's export and the installer that reads it."""
+    if connector.language is not Language.PYTHON or not builds_from_lock(connector.path):
+        return {}
+    export = read_lock(connector)
+    return {f"{LOCK_DIR}/dependencies.json": export.dependency_inputs(),
+            f"{LOCK_DIR}/package.json": export.package_inputs(),
+            f"{LOCK_DIR}/locked_install.py": LOCKED_INSTALL.read_text(encoding="utf-8")}
+
+
 def python_stages(connector: Connector) -> list[Stage]:
     base = require_base_image(connector)
     project = PythonProject.read(connector.path)
     has_main = (connector.path / "main.py").is_file()
     if not has_main and not project.console_script:
         raise RecipeError(f"{connector.relative_path}: no main.py and no console script in pyproject.toml")
+    if builds_from_lock(connector.path, project):
+        return locked_python_stages(base, project, has_main, read_lock(connector))
 
     deps: list[Run | CopyFiles | Workdir] = [Workdir("/build")]
     pip: dict[str, Any] = dict(needs_network=True, needs_ca=True, cache="pip", cache_path="/root/.cache/pip")
@@ -159,7 +208,42 @@ def python_stages(connector: Connector) -> list[Stage]:
         stages.insert(0, Stage("deps", ImageBase(base), list(deps)))
         image.operations.append(CopyFromStage("deps", DEPS_ROOT + "/", "/"))
     entrypoint = ("python", f"{CODE_DIR}/main.py") if has_main else (str(project.console_script),)
-    image.operations += [Workdir(CODE_DIR), CopyFiles((".",), CODE_DIR + "/"), Entrypoint(entrypoint)]
+    image.operations += [Workdir(CODE_DIR), Entrypoint(entrypoint), CopyFiles((".",), CODE_DIR + "/")]
     return stages
 
 
+def locked_python_stages(base: str, project: PythonProject, has_main: bool,
+                         export: poetry_lock.LockExport) -> list[Stage]:
+    """deps (the lock's export only) -> package (the build files, no resolution) -> image.
+
+    The connector's own package is installed editable from its build files (metadata, console
+    scripts, a .pth naming the code folder), so a code change re-runs no install at all: only
+    the final copy of the code. A package Poetry cannot install that way (a build script) is
+    built from the whole folder instead.
+    """
+    deps = Stage("deps", ImageBase(base), [
+        Workdir("/build"),
+        CopyFiles((f"{LOCK_DIR}/dependencies.json", f"{LOCK_DIR}/locked_install.py"), "/build/"),
+        Run(("python", "/build/locked_install.py", "/build/dependencies.json", DEPS_ROOT),
+            needs_network=True, needs_ca=True, cache="pip", cache_path="/root/.cache/pip"),
+    ])
+    image = Stage("image", ImageBase(base), [CopyFromStage("deps", DEPS_ROOT + "/", "/")])
+    stages = [deps]
+    if project.package_mode and export.editable:
+        stages.append(Stage("package", StageBase("deps"), [
+            Workdir(CODE_DIR),
+            CopyFiles((f"{LOCK_DIR}/package.json",), "/build/"),
+            *(CopyFiles((name,), f"{CODE_DIR}/{name}") for name in export.package_build_files),
+            Run(("python", "/build/locked_install.py", "--package", "/build/package.json", PACKAGE_ROOT)),
+        ]))
+        image.operations.append(CopyFromStage("package", PACKAGE_ROOT + "/", "/"))
+    elif project.package_mode:
+        stages.append(Stage("package", StageBase("deps"), [
+            CopyFiles((".",), "/build/src/"),
+            Run(("python", "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation",
+                 "--no-warn-script-location", "--root-user-action=ignore", f"--root={PACKAGE_ROOT}", "/build/src")),
+        ]))
+        image.operations.append(CopyFromStage("package", PACKAGE_ROOT + "/", "/"))
+    entrypoint = ("python", f"{CODE_DIR}/main.py") if has_main else (str(project.console_script),)
+    image.operations += [Workdir(CODE_DIR), Entrypoint(entrypoint), CopyFiles((".",), CODE_DIR + "/")]
+    return [*stages, image]

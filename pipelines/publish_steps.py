@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from connector_build import versions
+from connector_build import poetry_lock, versions
 from connector_build.connector import Connector, Language
 from connector_build.images import image_name
 from connector_build.metadata import ConnectorMetadata
@@ -31,6 +31,7 @@ from connector_build.metadata_loader import load_metadata
 from connector_build.parse_cache import ParseCache
 from connector_build.plan import PLATFORMS, platform_suffix
 from connector_build.problems import InvalidMetadata
+from connector_build.recipes import builds_from_lock
 from pipelines.build_steps import BuildImages, spec_from_output
 from pipelines.engines.base import BuildOptions, Engine, RunResult
 from pipelines.logs import StepLog
@@ -260,14 +261,27 @@ class VerifyPublished:
                 publish.spec, publish.cloud_spec = oss, cloud
             checked.append(platform)
             if publish.dependencies is None and connector.language is Language.PYTHON:
-                publish.dependencies = await self._dependencies(local, platform, log)
+                publish.dependencies = await self._dependencies(connector, local, platform, log)
         return Outcome(summary=f"pulled and ran spec on {', '.join(checked)}")
 
     async def _spec(self, image: str, platform: str, mode: str, log: StepLog) -> RunResult:
         return await self.engine.run(image, ["spec"], platform=platform, env={"DEPLOYMENT_MODE": mode}, log=log,
                                      timeout_s=300)
 
-    async def _dependencies(self, image: str, platform: str, log: StepLog) -> list[dict[str, str]]:
+    async def _dependencies(self, connector: Connector, image: str, platform: str,
+                            log: StepLog) -> list[dict[str, str]]:
+        """The packages the image holds: for a lock-built connector, the locked ones that apply to
+        the image's interpreter and platform; otherwise what pip lists in it."""
+        export = poetry_lock.export_lock(connector.path) if builds_from_lock(connector.path) else None
+        if export is not None:
+            result = await self.engine.run(image, ["-c", poetry_lock.MARKER_ENVIRONMENT_SCRIPT], platform=platform,
+                                           entrypoint=["python"], log=log, timeout_s=120)
+            try:
+                environment = json.loads(result.stdout)
+            except json.JSONDecodeError:
+                log.write("could not read the image's marker environment; recording every locked package")
+                environment = None
+            return poetry_lock.installed_packages(export, environment)
         result = await self.engine.run(image, ["-m", "pip", "list", "--format", "json"], platform=platform,
                                        entrypoint=["python"], log=log, timeout_s=120)
         try:

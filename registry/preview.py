@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector_build import versions
-from connector_build.connector import Connector
+from connector_build.connector import Connector, Language
 from connector_build.metadata import ConnectorMetadata
+from connector_build.poetry_lock import locked_cdk_version
 from registry import layout
 from registry.compile import CompiledRegistry, PublishedEntry, assemble_registry
 from registry.entries import RegistryEntryError, build_registry_entry, is_listed, registry_coordinates
@@ -71,23 +72,32 @@ def _entries_for(connector: Connector, registry: RegistryName, spec_cache: SpecC
     icon_url = None
     if (connector.path / "icon.svg").is_file():
         icon_url = f"{base_url.rstrip('/')}/{layout.icon(connector.docker_repository)}"
+    package_info = _package_info(connector)
     if not versions.is_release_candidate(connector.version):
-        return _entry(connector.metadata, registry, spec_cache, icon_url), None
-    candidate = _entry(connector.metadata, registry, spec_cache, icon_url)
+        return _entry(connector.metadata, registry, spec_cache, icon_url, package_info), None
+    candidate = _entry(connector.metadata, registry, spec_cache, icon_url, package_info)
     released = spec_cache.latest_release_below(registry_coordinates(connector.data, registry)[0], connector.version)
     if released is None:
         raise _Missing(f"release candidate {connector.version} and no released version in the spec cache")
     data = connector.data.model_copy(update={"dockerImageTag": released})
     as_released = connector.metadata.model_copy(update={"data": data})
-    return _entry(as_released, registry, spec_cache, icon_url), candidate
+    return _entry(as_released, registry, spec_cache, icon_url, package_info), candidate
+
+
+def _package_info(connector: Connector) -> dict[str, str] | None:
+    """``cdk_version`` from the connector's poetry.lock, as publish records it from the same lock."""
+    if connector.language is not Language.PYTHON:
+        return None
+    cdk = locked_cdk_version(connector.path)
+    return {"cdk_version": f"python:{cdk}"} if cdk else None
 
 
 def _entry(metadata: ConnectorMetadata, registry: RegistryName, spec_cache: SpecCache,
-           icon_url: str | None) -> dict[str, Any]:
+           icon_url: str | None, package_info: dict[str, str] | None) -> dict[str, Any]:
     repository, tag = registry_coordinates(metadata.data, registry)
     spec = spec_cache.spec_for(repository, tag, registry)
     if spec is None:
         raise _Missing(f"no spec at {layout.spec_file(repository, tag)}")
-    entry = build_registry_entry(metadata, registry, spec=spec, icon_url=icon_url)
+    entry = build_registry_entry(metadata, registry, spec=spec, icon_url=icon_url, package_info=package_info)
     assert entry is not None  # is_listed was checked by the caller
     return entry

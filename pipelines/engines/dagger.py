@@ -57,6 +57,7 @@ from connector_build.plan import (
     Stage,
     StageBase,
     Workdir,
+    failure_reason,
 )
 from pipelines.engines.base import (
     first_line,
@@ -134,6 +135,8 @@ def container_from_plan(
     """
     plan.validate()
     files = context.filter(exclude=dagger_excludes(plan.excludes)) if plan.excludes else context
+    for name, text in sorted(plan.generated_files.items()):
+        files = files.with_new_file(name, text)
     platform = dagger.Platform(plan.platform)
     translator = _Translator(client, plan, files, platform, dict(image_mirrors or {}), list(credentials),
                              ca_bundle, dict(local_images or {}), on_notice)
@@ -372,7 +375,9 @@ class DaggerEngine:
         except dagger.ExecError as exc:
             log.write(exc.stdout)
             log.write(exc.stderr)
-            raise BuildFailed(f"build failed: `{shlex.join(exc.command)}` exited with {exc.exit_code}",
+            reason = failure_reason(f"{exc.stdout}\n{exc.stderr}".splitlines())
+            raise BuildFailed(f"build failed: {reason}" if reason else
+                              f"build failed: `{shlex.join(exc.command)}` exited with {exc.exit_code}",
                               log.tail(15)) from None
         except dagger.QueryError as exc:
             log.write(str(exc))

@@ -26,7 +26,7 @@ import docker.utils
 from docker.models.containers import Container
 
 from connector_build.images import ImageReference, resolve_base_image
-from connector_build.plan import ContainerPlan
+from connector_build.plan import ContainerPlan, failure_reason
 from pipelines.engines.base import (
     BuildFailed,
     BuildOptions,
@@ -129,7 +129,8 @@ class DockerEngine:
                     log.write(chunk["stream"])
                 if "error" in chunk:
                     log.write(chunk["error"])
-                    raise BuildFailed(f"build failed: {first_line(chunk['error'])}", log.tail(15))
+                    reason = failure_reason(log.tail()) or first_line(chunk["error"])
+                    raise BuildFailed(f"build failed: {reason}", log.tail(15))
                 aux = chunk.get("aux")
                 if isinstance(aux, dict) and "ID" in aux:
                     image_id = aux["ID"]

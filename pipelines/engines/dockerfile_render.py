@@ -79,7 +79,7 @@ def _instruction(op: object, with_ca: bool) -> str:
 
 
 def build_context(plan: ContainerPlan, extra_files: Mapping[str, bytes]) -> bytes:
-    """A gzip-free tarball of the context folder (filtered) plus ``extra_files``."""
+    """A gzip-free tarball of the context folder (filtered), the plan's generated files, ``extra_files``."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for path in sorted(_context_files(plan.context_dir, plan.excludes)):
@@ -92,7 +92,8 @@ def build_context(plan: ContainerPlan, extra_files: Mapping[str, bytes]) -> byte
                     tar.addfile(info, handle)
             else:
                 tar.addfile(info)
-        for name, data in sorted(extra_files.items()):
+        added = {name: text.encode() for name, text in plan.generated_files.items()} | dict(extra_files)
+        for name, data in sorted(added.items()):
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(data), 0o644
             tar.addfile(info, io.BytesIO(data))
