@@ -11,6 +11,7 @@ command-line flags override them.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tomllib
 from dataclasses import dataclass, field
@@ -47,11 +48,16 @@ class Monorepo:
 
     @classmethod
     def open(cls, path: Path | None = None, connectors_dir: str | None = None) -> Monorepo:
-        """The monorepo at ``path``, or at the git root of the current directory."""
-        root = (path or git_root(Path.cwd()) or Path.cwd()).resolve()
+        """The monorepo at ``path``; without one, the nearest enclosing folder that is one (see
+        :func:`find_root`), else the git root of the current directory, else the current directory."""
+        if connectors_dir is not None:
+            check_inside("--connectors-dir", connectors_dir)
+        root = (path or find_root(Path.cwd(), connectors_dir) or git_root(Path.cwd()) or Path.cwd()).resolve()
         if not root.is_dir():
             raise UserError(f"--repo {root}: no such directory")
         settings = read_settings(root / "pyproject.toml")
+        check_inside(f"connectors-dir in {root / 'pyproject.toml'}", settings.connectors_dir)
+        check_inside(f"docs-dir in {root / 'pyproject.toml'}", settings.docs_dir)
         if connectors_dir:
             settings = settings.model_copy(update={"connectors_dir": connectors_dir})
         return cls(root=root, settings=settings)
@@ -101,6 +107,33 @@ class Monorepo:
         except InvalidMetadata as exc:
             return exc.problems
         return Connector(path=folder, relative_path=relative, metadata=loaded.metadata, warnings=loaded.warnings)
+
+
+def find_root(start: Path, connectors_dir: str | None = None) -> Path | None:
+    """The nearest of ``start`` and its parents that holds the connectors folder or a
+    ``pyproject.toml`` with a ``[tool.connector-pipelines]`` table: so a command run inside
+    ``.../connectors/source-x/`` acts on the monorepo, and one inside a git repository whose
+    monorepo is a subfolder finds that subfolder only from within it."""
+    default_dir = connectors_dir or RepoSettings().connectors_dir
+    for folder in (start.resolve(), *start.resolve().parents):
+        if has_settings_table(folder / "pyproject.toml") or (folder / default_dir).is_dir():
+            return folder
+    return None
+
+
+def has_settings_table(pyproject: Path) -> bool:
+    try:
+        return "[tool.connector-pipelines" in pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def check_inside(what: str, relative: str) -> None:
+    """Refuse a folder setting that leaves the monorepo (absolute, or climbing out with ``..``)."""
+    normal = os.path.normpath(relative)
+    if os.path.isabs(relative) or normal == ".." or normal.startswith(".." + os.sep):
+        raise UserError(f"{what} {relative}: must be a folder inside the monorepo, relative to its root "
+                        "(e.g. airbyte-integrations/connectors)")
 
 
 def read_small(path: Path) -> bytes:

@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from connector_build.problems import InvalidMetadata, UserError
 from pipelines.cli import (
@@ -22,6 +23,7 @@ from pipelines.cli import (
     registry_commands,
     test_command,
 )
+from pipelines.cli.command_group import CommandGroup
 from pipelines.cli.console import error_console
 from pipelines.cli.options import EngineName, GlobalOptions
 from pipelines.engines.base import EngineUnavailable
@@ -32,6 +34,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    cls=CommandGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -83,14 +86,14 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        error_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except EngineUnavailable as exc:
-        error_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except InvalidMetadata as exc:
         for problem in exc.problems:
-            error_console.print(f"[red]error[/] {problem}", highlight=False, soft_wrap=True)
+            error_console.print(f"[red]error[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         error_console.print("[yellow]interrupted[/]")

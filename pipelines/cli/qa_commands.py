@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from enum import Enum
@@ -17,16 +18,12 @@ from rich.text import Text
 from connector_build.problems import UserError
 from connector_build.qa import CHECKS, CheckResult, CheckStatus, QAContext, run_qa_checks, select_checks
 from connector_build.qa.base_ref import ref_exists
+from connector_build.selection import Selection
 from connector_build.selection import check_names as check_names_exist
 from pipelines.cli.console import console, error_console
 from pipelines.cli.options import (
     GlobalOptions,
-    LanguageOption,
-    ModifiedOption,
-    Names,
-    SupportLevelOption,
-    TypeOption,
-    build_selection,
+    selection_options,
 )
 
 app = typer.Typer(help="Connector QA checks: metadata, icon, docs, changelog, versions. Fast, no container.",
@@ -52,13 +49,10 @@ def list_checks() -> None:
 
 
 @app.command("run")
+@selection_options(base_ref=False)
 def run(
     ctx: typer.Context,
-    names: Names = None,
-    connector_type: TypeOption = None,
-    language: LanguageOption = None,
-    support_level: SupportLevelOption = None,
-    modified: ModifiedOption = False,
+    selection: Selection,
     base_ref: str | None = typer.Option(
         None, "--base-ref",
         help="Git ref for the version checks (and --modified, which defaults it to origin/main). "
@@ -75,14 +69,14 @@ def run(
     if base_ref is not None and ref_exists(repo.root, base_ref) is False:
         raise UserError(f"--base-ref {base_ref}: git knows no such ref in {repo.root}")
     found = repo.discover()
-    wanted = list(names or ())
+    wanted = list(selection.names)
     check_names_exist(wanted, found)
     valid = [n for n in wanted if n not in found.invalid]
-    filtered = bool(connector_type or language or support_level or modified)
+    filtered = selection.filtered
     # Invalid metadata makes no Connector, so only metadata_valid can report on it: named ones
     # always, the others when nothing is filtered (a filter cannot be applied to unreadable data).
     broken = [n for n in wanted if n in found.invalid] if wanted else ([] if filtered else sorted(found.invalid))
-    selection = build_selection(valid, connector_type, language, support_level, modified, base_ref or "origin/main")
+    selection = dataclasses.replace(selection, names=tuple(valid), base_ref=base_ref or "origin/main")
     chosen = [] if wanted and not valid else selection.apply(repo, found)
 
     context = QAContext(repo, base_ref=base_ref)

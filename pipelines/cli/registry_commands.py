@@ -15,19 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from connector_build.problems import UserError
+from connector_build.selection import Selection
 from pipelines.cli.console import console, error_console
 from pipelines.cli.options import (
-    BaseRefOption,
-    LanguageOption,
-    ModifiedOption,
-    Names,
-    SupportLevelOption,
-    TypeOption,
-    build_selection,
     select_connectors,
+    selection_options,
 )
 
 if TYPE_CHECKING:
@@ -76,22 +73,18 @@ def generate(ctx: typer.Context, store: StoreOption = None, base_url: BaseUrlOpt
     oss, cloud = generate_registries(target, base_url=base_url or target.default_base_url())
     print_problems(oss, cloud)
     if not len(oss) and not len(cloud):
-        error_console.print(f"[yellow]no published entries under {target.url}/metadata/*/latest/: "
+        error_console.print(f"[yellow]no published entries under {escape(target.url)}/metadata/*/latest/: "
                             "both registries are empty[/]")
     for compiled in (oss, cloud):
-        console.print(f"{target.public_url(f'registries/v0/{compiled.name}_registry.json', target.url)}: "
+        console.print(f"{escape(target.public_url(f'registries/v0/{compiled.name}_registry.json', target.url))}: "
                       f"{_count(compiled)}", highlight=False, soft_wrap=True)
 
 
 @app.command("preview")
+@selection_options()
 def preview(
     ctx: typer.Context,
-    names: Names = None,
-    connector_type: TypeOption = None,
-    language: LanguageOption = None,
-    support_level: SupportLevelOption = None,
-    modified: ModifiedOption = False,
-    base_ref: BaseRefOption = "origin/main",
+    selection: Selection,
     spec_cache: str = typer.Option(..., "--spec-cache", help="Folder or fsspec URL holding "
                                    "specs/<dockerRepository>/<dockerImageTag>/spec.json (a store is one)."),
     output: Path = typer.Option(..., "--output", help="Folder to write oss_registry.json and cloud_registry.json to."),
@@ -102,20 +95,19 @@ def preview(
     from registry.spec_cache import SpecCache
     from registry.store import Store
 
-    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
     _, found, connectors = select_connectors(ctx, selection)
     cache = _open(spec_cache, must_exist=True, what="spec cache")
     result = preview_registries(connectors, SpecCache(cache), base_url=base_url or cache.default_base_url())
     for line in result.skipped:
-        error_console.print(f"[yellow]{line}[/]", highlight=False, soft_wrap=True)
+        error_console.print(f"[yellow]{escape(line)}[/]", highlight=False, soft_wrap=True)
     print_problems(result.oss, result.cloud)
-    if found.invalid and not names:
+    if found.invalid and not selection.names:
         error_console.print(f"[yellow]{len(found.invalid)} connector(s) with invalid metadata left out; "
                             "run `connector-pipelines validate` to see why[/]")
     out = Store.open(output.resolve())
     for compiled in (result.oss, result.cloud):
         out.write_bytes_atomic(f"{compiled.name}_registry.json", compiled.to_bytes())
-        console.print(f"{output / f'{compiled.name}_registry.json'}: {_count(compiled)}", highlight=False,
+        console.print(f"{escape(str(output / f'{compiled.name}_registry.json'))}: {_count(compiled)}", highlight=False,
                       soft_wrap=True)
 
 
@@ -172,13 +164,13 @@ def diff(
         print(json.dumps(changes.as_dict(), indent=2))
         return
     for ref in changes.added:
-        console.print(f"[green]+ {ref.name}[/] ({ref.kind} {ref.repository} {ref.tag})", highlight=False)
+        console.print(Text.assemble((f"+ {ref.name}", "green"), f" ({ref.kind} {ref.repository} {ref.tag})"))
     for ref in changes.removed:
-        console.print(f"[red]- {ref.name}[/] ({ref.kind} {ref.repository} {ref.tag})", highlight=False)
+        console.print(Text.assemble((f"- {ref.name}", "red"), f" ({ref.kind} {ref.repository} {ref.tag})"))
     for ref, was, now in changes.version_changes:
-        console.print(f"[yellow]~ {ref.name}[/] ({ref.repository}): {was} -> {now}", highlight=False)
+        console.print(Text.assemble((f"~ {ref.name}", "yellow"), f" ({ref.repository}): {was} -> {now}"))
     for ref, fields in changes.changed_fields:
-        console.print(f"  {ref.name} ({ref.repository}): {', '.join(fields)} changed", highlight=False,
+        console.print(escape(f"  {ref.name} ({ref.repository}): {', '.join(fields)} changed"), highlight=False,
                       soft_wrap=True)
     console.print(f"{len(changes.added)} added, {len(changes.removed)} removed, "
                   f"{len(changes.version_changes)} version change(s), "
@@ -222,8 +214,8 @@ def serve(
                             "`connector-pipelines registry generate` (the page will be empty)[/]")
     count = workers or default_workers()
     shown = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
-    console.print(f"serving {root} at {shown}/ ({count} worker{'s' if count > 1 else ''})\n"
-                  f"platform: CONNECTOR_REGISTRY_BASE_URL={shown}/files/", highlight=False, soft_wrap=True)
+    console.print(escape(f"serving {root} at {shown}/ ({count} worker{'s' if count > 1 else ''})\n"
+                         f"platform: CONNECTOR_REGISTRY_BASE_URL={shown}/files/"), highlight=False, soft_wrap=True)
     run(root, host=host, port=port, workers=count, max_age=max_age, access_log=access_log)
 
 
@@ -317,9 +309,9 @@ def find_entry(entries: list[dict[str, Any]], name: str, registry: str) -> dict[
 def print_problems(*registries: CompiledRegistry) -> None:
     for compiled in registries:
         for line in compiled.problems:
-            error_console.print(f"[yellow]{compiled.name}: {line}[/]", highlight=False, soft_wrap=True)
+            error_console.print(f"[yellow]{compiled.name}: {escape(line)}[/]", highlight=False, soft_wrap=True)
         for line in compiled.warnings:
-            error_console.print(f"[dim]{compiled.name}: note: {line}[/]", highlight=False, soft_wrap=True)
+            error_console.print(f"[dim]{compiled.name}: note: {escape(line)}[/]", highlight=False, soft_wrap=True)
 
 
 def _count(compiled: CompiledRegistry) -> str:
