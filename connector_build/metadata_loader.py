@@ -10,6 +10,7 @@ pydantic or YAML traceback.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,8 @@ def validate_document(
 ) -> LoadedMetadata:
     if not isinstance(document.data, dict):
         kind = "empty" if document.data is None else f"a {type(document.data).__name__}"
-        message = f"expected a mapping with 'metadataSpecVersion' and 'data', found {kind}"
+        message = (f"the file is {kind}: it should hold `metadataSpecVersion: \"1.0\"` and a `data:` "
+                   "mapping with the connector's fields")
         raise InvalidMetadata([Problem(shown, 1, "", message)])
     try:
         metadata = ConnectorMetadata.model_validate(document.data)
@@ -80,8 +82,8 @@ def validate_document(
         raise InvalidMetadata(_schema_problems(exc, document, shown)) from None
 
     unknown = [
-        Problem(shown, document.line_of(loc), dotted(loc), "unknown field (kept, but not part of the format)",
-                Severity.ERROR if strict else Severity.WARNING)
+        Problem(shown, document.line_of(loc), dotted(loc), "unknown field (kept, but not part of the format)"
+                + _suggestion(metadata, loc), Severity.ERROR if strict else Severity.WARNING)
         for loc in _unknown_fields(metadata, ())
     ]
     context = RuleContext(folder_name=folder_name)
@@ -101,6 +103,14 @@ def _schema_problems(exc: ValidationError, document: YamlDocument, shown: Path) 
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(part for part in error["loc"] if not _is_union_branch(part))
+        misspelt = _misspelt_key(document, loc) if error["type"] == "missing" else None
+        if misspelt:
+            # `dockerImageTg:` makes dockerImageTag "missing" at the mapping's line; the mistake
+            # is the unknown key, on its own line.
+            where = (*loc[:-1], misspelt)
+            problems.append(Problem(shown, document.line_of(where), dotted(where),
+                                    f"unknown field; did you mean {loc[-1]}? ({loc[-1]} is required)"))
+            continue
         message = _readable(error)
         problems.append(Problem(shown, document.line_of(loc), dotted(loc), message))
     # A union error repeats once per branch; keep the first per field.
@@ -108,6 +118,20 @@ def _schema_problems(exc: ValidationError, document: YamlDocument, shown: Path) 
     for problem in problems:
         unique.setdefault(problem.field, problem)
     return sorted(unique.values(), key=lambda p: p.line or 0)
+
+
+def _misspelt_key(document: YamlDocument, loc: tuple[str | int, ...]) -> str | None:
+    """The key next to a missing field that is most likely a misspelling of it."""
+    parent: Any = document.data
+    for part in loc[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not isinstance(parent, dict) or not isinstance(loc[-1], str):
+        return None
+    close = difflib.get_close_matches(loc[-1], [k for k in parent if isinstance(k, str)], n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _is_union_branch(part: Any) -> bool:
@@ -121,17 +145,44 @@ def _readable(error: Any) -> str:
         return "required field is missing"
     if kind in {"enum", "literal_error"}:
         expected = error.get("ctx", {}).get("expected", "")
-        return f"'{value}' is not one of {expected}"
+        return f"'{value}' is not allowed here; write one of {expected}"
     if kind.startswith("date"):
-        return f"'{value}' is not a date (YYYY-MM-DD)"
+        return f"'{value}' is not a date; write it as YYYY-MM-DD"
     if kind in {"model_type", "dict_type"}:
-        return f"expected a mapping, found {type(value).__name__}"
+        return f"should hold fields (indented `key: value` lines below it), but holds {_described(value)}"
     if kind == "list_type":
-        return f"expected a list, found {type(value).__name__}"
+        return f"should hold a list (indented `- item` lines below it), but holds {_described(value)}"
+    if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (f"YAML reads {value!r} as a number, not text; put it in quotes, e.g. \"{value}\" "
+                "(a version such as 0.10 would otherwise become 0.1)")
     text = error["msg"].removeprefix("Value error, ")
     if kind == "value_error" or isinstance(value, (dict, list)):
         return text
     return f"{text} (found {value!r})"
+
+
+def _suggestion(metadata: ConnectorMetadata, loc: tuple[str | int, ...]) -> str:
+    """"; did you mean X?" for an unknown key close to a field of the same model."""
+    model: Any = metadata
+    for part in loc[:-1]:
+        model = model[part] if isinstance(part, int) or isinstance(model, (dict, list)) else getattr(model, part, None)
+    if not isinstance(model, BaseModel) or not isinstance(loc[-1], str):
+        return ""
+    fields = [info.alias or name for name, info in type(model).model_fields.items()]
+    close = difflib.get_close_matches(loc[-1], fields, n=1, cutoff=0.75)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _described(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "fields"
+    return f"the value {value!r}"
 
 
 def _unknown_fields(model: BaseModel, loc: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:

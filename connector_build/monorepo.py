@@ -23,7 +23,7 @@ from connector_build.connector import Connector
 from connector_build.metadata_loader import load_metadata
 from connector_build.parse_cache import ParseCache
 from connector_build.problems import InvalidMetadata, Problem, UserError
-from connector_build.yaml_source import MAX_YAML_BYTES
+from connector_build.yaml_source import MAX_YAML_BYTES, YamlSourceError, load_yaml_document
 
 
 class RepoSettings(BaseModel):
@@ -88,7 +88,38 @@ class Monorepo:
             else:
                 found.invalid[folder.name] = result
         cache.save()
+        self._refuse_shared_definition_ids(found)
         return found
+
+    def _refuse_shared_definition_ids(self, found: Discovery) -> None:
+        """Two connectors of one kind with one definitionId in one registry would overwrite each
+        other there (the platform indexes them by it): both are invalid, each naming the other.
+        (Airbyte's ``-strict-encrypt`` variants share the id of a connector in the other registry.)"""
+        owners: dict[tuple[str, str, str], list[Connector]] = {}
+        for connector in found.connectors.values():
+            overrides = connector.data.overrides
+            for registry in ("oss", "cloud"):
+                entry = getattr(overrides, registry)
+                if entry is not None and entry.enabled:
+                    key = (registry, connector.connector_type.value, str(connector.data.definitionId))
+                    owners.setdefault(key, []).append(connector)
+        for (_, _, definition_id), sharing in owners.items():
+            if len(sharing) < 2:
+                continue
+            for connector in sharing:
+                if connector.name not in found.connectors:
+                    continue  # already reported for the other registry
+                others = ", ".join(str(o.relative_path / "metadata.yaml") for o in sharing if o is not connector)
+                file = connector.relative_path / "metadata.yaml"
+                try:
+                    line = load_yaml_document(connector.metadata_path).line_of(("data", "definitionId"))
+                except (OSError, YamlSourceError):
+                    line = None
+                found.invalid[connector.name] = [Problem(
+                    file, line, "data.definitionId",
+                    f"{definition_id} is also the definitionId of {others}; each connector needs its own "
+                    "(a new one: python3 -c 'import uuid; print(uuid.uuid4())')")]
+                del found.connectors[connector.name]
 
     def load_connector(self, folder: Path) -> Connector:
         """One connector, raising :class:`InvalidMetadata` when its metadata is broken."""
