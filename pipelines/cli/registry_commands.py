@@ -87,28 +87,32 @@ def preview(
     selection: Selection,
     spec_cache: str = typer.Option(..., "--spec-cache", help="Folder or fsspec URL holding "
                                    "specs/<dockerRepository>/<dockerImageTag>/spec.json (a store is one)."),
-    output: Path = typer.Option(..., "--output", help="Folder to write oss_registry.json and cloud_registry.json to."),
+    output: Path = typer.Option(..., "--output", help="Folder to write the preview to, laid out as a store "
+                                "(registries/v0/, metadata/, specs/): `registry serve --store` serves it."),
     base_url: BaseUrlOption = None,
 ) -> None:
-    """Build both registry files straight from the monorepo's metadata, with specs from a spec cache."""
-    from registry.preview import preview_registries
+    """Build both registries straight from the monorepo's metadata, with specs from a spec cache, into a
+    folder laid out as a store."""
+    from registry.preview import preview_registries, write_preview_store
     from registry.spec_cache import SpecCache
     from registry.store import Store
 
     _, found, connectors = select_connectors(ctx, selection)
     cache = _open(spec_cache, must_exist=True, what="spec cache")
-    result = preview_registries(connectors, SpecCache(cache), base_url=base_url or cache.default_base_url())
+    out = Store.open(output.resolve())
+    result = preview_registries(connectors, SpecCache(cache), base_url=base_url or out.default_base_url())
     for line in result.skipped:
         error_console.print(f"[yellow]{escape(line)}[/]", highlight=False, soft_wrap=True)
     print_problems(result.oss, result.cloud)
     if found.invalid and not selection.names:
         error_console.print(f"[yellow]{len(found.invalid)} connector(s) with invalid metadata left out; "
                             "run `connector-pipelines validate` to see why[/]")
-    out = Store.open(output.resolve())
+    write_preview_store(result, cache, out)
     for compiled in (result.oss, result.cloud):
-        out.write_bytes_atomic(f"{compiled.name}_registry.json", compiled.to_bytes())
-        console.print(f"{escape(str(output / f'{compiled.name}_registry.json'))}: {_count(compiled)}", highlight=False,
-                      soft_wrap=True)
+        shown = output / "registries" / "v0" / f"{compiled.name}_registry.json"
+        console.print(f"{escape(str(shown))}: {_count(compiled)}", highlight=False, soft_wrap=True)
+    error_console.print(escape(f"browse it: connector-pipelines registry serve --store {output}"), highlight=False,
+                        soft_wrap=True)
 
 
 @app.command("show")
