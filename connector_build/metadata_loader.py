@@ -186,15 +186,20 @@ def _described(value: Any) -> str:
 
 
 def _unknown_fields(model: BaseModel, loc: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
-    found: list[tuple[str | int, ...]] = [(*loc, key) for key in (model.model_extra or {})]
-    for name in type(model).model_fields:
-        value = getattr(model, name)
+    """Keys a model kept as extras, at any depth. Runs for every connector on every ``list``, so
+    it reads the instance dict directly and skips plain values early."""
+    found: list[tuple[str | int, ...]] = [(*loc, key) for key in (model.__pydantic_extra__ or ())]
+    for name, value in model.__dict__.items():
+        if value is None or isinstance(value, (str, int, float, bool)):
+            continue
         if isinstance(value, BaseModel):
             found.extend(_unknown_fields(value, (*loc, name)))
         elif isinstance(value, list):
-            found.extend(u for i, item in enumerate(value) if isinstance(item, BaseModel)
-                         for u in _unknown_fields(item, (*loc, name, i)))
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    found.extend(_unknown_fields(item, (*loc, name, i)))
         elif isinstance(value, dict):
-            found.extend(u for key, item in value.items() if isinstance(item, BaseModel)
-                         for u in _unknown_fields(item, (*loc, name, key)))
+            for key, item in value.items():
+                if isinstance(item, BaseModel):
+                    found.extend(_unknown_fields(item, (*loc, name, key)))
     return found

@@ -12,8 +12,8 @@ import typer
 from rich.text import Text
 
 from pipelines.cli.console import console
+from pipelines.columns import print_columns
 from pipelines.local_registry import CREDENTIALS_PATH, read_local_registry
-from pipelines.reports.columns import print_columns
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGES = ("airbyte/python-connector-base:4.0.2", "airbyte/source-declarative-manifest:7.10.1")

@@ -18,7 +18,7 @@ from pipelines.cli.options import (
     select_connectors,
     selection_options,
 )
-from pipelines.reports.columns import print_columns
+from pipelines.columns import print_columns
 
 
 class ListFormat(str, Enum):

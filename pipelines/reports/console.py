@@ -8,7 +8,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from pipelines.reports.columns import print_columns
+from pipelines.columns import print_columns
 from pipelines.reports.text import clean
 from pipelines.results import RunReport, StepStatus
 

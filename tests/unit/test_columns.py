@@ -7,7 +7,7 @@ from io import StringIO
 from rich.console import Console
 from rich.text import Text
 
-from pipelines.reports.columns import RICH_MAX_ROWS, plain_columns, print_columns
+from pipelines.columns import RICH_MAX_ROWS, plain_columns, print_columns
 
 LONG_IMAGE = "localhost:5000/airbyte/destination-a-connector-with-a-really-long-name:1.2.3-dev.abcdef0"
 LONG_COMMAND = "bash /opt/somewhere/deep/inside/a/checkout/scripts/build-base-images.sh"
