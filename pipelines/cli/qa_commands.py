@@ -12,7 +12,6 @@ from collections import Counter
 from enum import Enum
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from connector_build.problems import UserError
@@ -25,6 +24,7 @@ from pipelines.cli.options import (
     GlobalOptions,
     selection_options,
 )
+from pipelines.columns import print_columns
 
 app = typer.Typer(help="Connector QA checks: metadata, icon, docs, changelog, versions. Fast, no container.",
                   no_args_is_help=True)
@@ -40,12 +40,10 @@ class QAFormat(str, Enum):
 @app.command("list")
 def list_checks() -> None:
     """List the QA checks: name, which connectors each applies to, and what it verifies."""
-    table = Table(title=f"{len(CHECKS)} QA checks", title_justify="left")
-    for column in ("name", "applies to", "description"):
-        table.add_column(column)
-    for check in CHECKS:
-        table.add_row(check.name, check.applies_to(), check.description)
-    console.print(table)
+    print_columns(console, ("name", "applies to", "description"),
+                  [(check.name, check.applies_to(), check.description) for check in CHECKS],
+                  title=f"{len(CHECKS)} QA checks", free_text=("applies to", "description"),
+                  title_console=error_console)
 
 
 @app.command("run")
@@ -106,12 +104,6 @@ def run(
 
 
 def _print_table(rows: list[tuple[str, CheckResult]]) -> None:
-    table = Table(title_justify="left")
-    table.add_column("connector", no_wrap=True)
-    table.add_column("check", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("message", overflow="fold")
-    for name, result in rows:
-        table.add_row(name, result.name, Text(result.status.value, style=STATUS_STYLE[result.status]),
-                      Text(result.message))
-    console.print(table)
+    print_columns(console, ("connector", "check", "status", "message"),
+                  [(name, result.name, Text(result.status.value, style=STATUS_STYLE[result.status]), result.message)
+                   for name, result in rows], free_text=("message",))

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from connector_build.problems import UserError
@@ -26,6 +25,7 @@ from pipelines.cli.options import (
     select_connectors,
     selection_options,
 )
+from pipelines.columns import print_columns
 
 if TYPE_CHECKING:
     from registry.compile import CompiledRegistry
@@ -137,20 +137,19 @@ def show(
         if output_format is OutputFormat.JSON:
             print(json.dumps(entry, indent=2, sort_keys=True))
         else:
-            console.print(_entry_table(entry))
+            print_entry(entry)
         return
     if output_format is OutputFormat.JSON:
         print(json.dumps([_summary(e) for e in entries], indent=2))
         return
-    table = Table(title=f"{registry.value} registry: {len(document['sources'])} sources, "
-                        f"{len(document['destinations'])} destinations", title_justify="left")
-    for column in ("name", "type", "repository", "version", "support", "stage"):
-        table.add_column(column, overflow="fold")  # a narrow terminal wraps values rather than cutting them
+    rows = []
     for e in sorted(entries, key=lambda e: (str(e.get("name", "")).casefold(), e.get("dockerRepository", ""))):
         s = _summary(e)
-        table.add_row(s["name"], s["type"], s["dockerRepository"], s["dockerImageTag"], s["supportLevel"],
-                      s["releaseStage"])
-    console.print(table)
+        rows.append((s["name"], s["type"], s["dockerRepository"], s["dockerImageTag"], s["supportLevel"],
+                     s["releaseStage"]))
+    print_columns(console, ("name", "type", "repository", "version", "support", "stage"), rows,
+                  title=f"{registry.value} registry: {len(document['sources'])} sources, "
+                        f"{len(document['destinations'])} destinations", title_console=error_console)
 
 
 @app.command("diff")
@@ -333,7 +332,7 @@ def _summary(entry: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _entry_table(entry: dict[str, Any]) -> Table:
+def print_entry(entry: dict[str, Any]) -> None:
     releases = entry.get("releases") or {}
     rows = {
         **_summary(entry),
@@ -349,13 +348,8 @@ def _entry_table(entry: dict[str, Any]) -> Table:
         "spec properties": ", ".join(sorted(((entry.get("spec") or {}).get("connectionSpecification") or {})
                                             .get("properties") or {})) or None,
     }
-    table = Table(show_header=False, title=str(entry.get("name", "")), title_justify="left")
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    for key, value in rows.items():
-        if value:
-            table.add_row(key, str(value))
-    return table
+    print_columns(console, ("field", "value"), [(key, str(value)) for key, value in rows.items() if value],
+                  title=str(entry.get("name", "")), title_console=error_console)
 
 
 def _check_port_free(host: str, port: int) -> None:
