@@ -128,3 +128,14 @@ def test_messages_with_brackets_are_printed_as_they_are(tmp_path: Path) -> None:
 def test_connectors_dir_outside_the_repo_is_refused(tmp_path: Path) -> None:
     result = cli("--repo", str(tmp_path), "--connectors-dir", "../../etc", "list")
     assert result.returncode == 2 and "must be a folder inside the monorepo" in result.stderr
+
+
+def test_global_options_are_moved_before_the_command_and_nothing_else() -> None:
+    from pipelines.cli.command_group import hoist_global_options
+
+    assert hoist_global_options(["list", "--repo", "r", "--type", "source"]) == ["--repo", "r", "list", "--type",
+                                                                                "source"]
+    assert hoist_global_options(["--engine", "docker", "build", "--connectors-dir=c", "x"]) == [
+        "--engine", "docker", "--connectors-dir=c", "build", "x"]
+    assert hoist_global_options(["qa", "run", "--", "--repo"]) == ["qa", "run", "--", "--repo"]
+    assert hoist_global_options(["--version"]) == ["--version"]
