@@ -97,7 +97,7 @@ class Progress:
 
     def _render(self) -> Table:
         table = Table(show_header=True, header_style="bold", box=None)
-        table.add_column("connector")
+        table.add_column("connector", no_wrap=True, min_width=max(map(len, self.rows), default=9))
         table.add_column("steps")
         table.add_column("now")
         for name, row in self.rows.items():
