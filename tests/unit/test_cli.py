@@ -139,3 +139,12 @@ def test_global_options_are_moved_before_the_command_and_nothing_else() -> None:
         "--engine", "docker", "--connectors-dir=c", "build", "x"]
     assert hoist_global_options(["qa", "run", "--", "--repo"]) == ["qa", "run", "--", "--repo"]
     assert hoist_global_options(["--version"]) == ["--version"]
+
+
+def test_an_extra_to_install_is_named_with_its_brackets(tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("s3fs") is not None:
+        return  # installed: nothing to name (the message is the one an s3 user without the extra gets)
+    result = cli("registry", "generate", "--store", "s3://bucket/store", cwd=tmp_path)
+    assert "pip install 'connector-pipelines[s3]' or '[gcs]'" in result.stderr
