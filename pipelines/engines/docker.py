@@ -77,8 +77,9 @@ class DockerEngine:
             client.ping()
         except docker.errors.DockerException as exc:
             raise EngineUnavailable(
-                f"cannot reach the Docker daemon ({first_line(exc)}); start it with "
-                "`bash scripts/start-docker.sh` or point DOCKER_HOST at one"
+                f"cannot reach the Docker daemon ({first_line(exc)}); start Docker (in a checkout of "
+                "connector-pipelines: bash scripts/start-docker.sh) or point DOCKER_HOST at one; "
+                "`connector-pipelines doctor` checks the rest"
             ) from None
         engine = cls(client)
         engine.remove_orphaned_containers()
