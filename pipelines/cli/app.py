@@ -26,7 +26,6 @@ from pipelines.cli import (
 from pipelines.cli.command_group import CommandGroup
 from pipelines.cli.console import error_console
 from pipelines.cli.options import EngineName, GlobalOptions
-from pipelines.engines.base import EngineUnavailable
 
 app = typer.Typer(
     name="connector-pipelines",
@@ -88,9 +87,6 @@ def main() -> None:
     except UserError as exc:
         error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except EngineUnavailable as exc:
-        error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(2)
     except InvalidMetadata as exc:
         for problem in exc.problems:
             error_console.print(f"[red]error[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
@@ -98,6 +94,14 @@ def main() -> None:
     except KeyboardInterrupt:
         error_console.print("[yellow]interrupted[/]")
         sys.exit(130)
+    except Exception as exc:
+        # Imported here, not at the top: `list` and `--help` need no engine.
+        from pipelines.engines.base import EngineUnavailable
+
+        if not isinstance(exc, EngineUnavailable):
+            raise
+        error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # python -m pipelines.cli.app
