@@ -142,9 +142,10 @@ push_index() {
 
 # ------------------------------------------------------------------ python-connector-base
 
+# build_base PLATFORM...: REPO:VERSION-<arch> of python-connector-base, built, checked and pushed.
 build_base() {
     local p arch tag rootfs_tar
-    for p in "${PLATFORMS[@]}"; do
+    for p in "$@"; do
         arch="$(arch_of "$p")"
         tag="$BASE_REPO:$BASE_VERSION-$arch"
         if "${OCITOOL[@]}" has-manifest "$tag"; then
@@ -170,7 +171,6 @@ build_base() {
         log "docker push $tag"
         docker push -q "$tag" >/dev/null
     done
-    push_index "$BASE_REPO" "$BASE_VERSION"
 }
 
 # ------------------------------------------------------------------ source-declarative-manifest
@@ -263,9 +263,10 @@ cross_install_cdk() {
     tar -C "$work/root" --owner=0 --group=0 --numeric-owner -cf - usr airbyte
 }
 
+# build_sdm PLATFORM...: the same for source-declarative-manifest (its base must be built).
 build_sdm() {
     local version="" p arch tag base container start config
-    for p in "${PLATFORMS[@]}"; do
+    for p in "$@"; do
         arch="$(arch_of "$p")"
         tag="$SDM_REPO:$SDM_VERSION-$arch"
         if "${OCITOOL[@]}" has-manifest "$tag"; then
@@ -322,11 +323,11 @@ build_sdm() {
         log "docker push $tag"
         docker push -q "$tag" >/dev/null
     done
-    push_index "$SDM_REPO" "$SDM_VERSION"
 }
 
 # ------------------------------------------------------------------ main
 
+wanted=()
 for image in base sdm; do
     case "$image" in
         base) repo="$BASE_REPO" version="$BASE_VERSION" ;;
@@ -334,10 +335,36 @@ for image in base sdm; do
     esac
     if "${OCITOOL[@]}" has-index "$repo:$version" "${PLATFORMS[@]}"; then
         log "$repo:$version already in the registry for ${PLATFORMS[*]}: skipping"
-        continue
+    else
+        wanted+=("$image")
     fi
-    start=$SECONDS
-    "build_$image"
-    log "$repo:$version built and pushed for ${PLATFORMS[*]} in $((SECONDS - start))s"
 done
+
+# This machine's platform first; meanwhile the other platforms' root filesystems (emulated, the
+# longest step of a first run) are made in the background, so the two overlap.
+host="$(host_platform)"
+ordered=()
+for p in "${PLATFORMS[@]}"; do [[ "$p" == "$host" ]] && ordered=("$p" "${ordered[@]}") || ordered+=("$p"); done
+declare -A rootfs_job=()
+if [[ " ${wanted[*]} " == *" base "* ]]; then
+    for p in "${ordered[@]}"; do
+        if [[ "$p" != "$host" ]] && ! "${OCITOOL[@]}" has-manifest "$BASE_REPO:$BASE_VERSION-$(arch_of "$p")" &&
+            [[ "$(local_arch "$BASE_REPO:$BASE_VERSION-$(arch_of "$p")")" != "$(arch_of "$p")"* ]]; then
+            rootfs "$p" >/dev/null &
+            rootfs_job[$p]=$!
+        fi
+    done
+fi
+start=$SECONDS
+for p in "${ordered[@]}"; do
+    if [[ -n "${rootfs_job[$p]:-}" ]]; then
+        log "waiting for the $p root filesystem"
+        wait "${rootfs_job[$p]}" || die "the $p root filesystem failed (see above)"
+    fi
+    [[ " ${wanted[*]} " == *" base "* ]] && build_base "$p"
+    [[ " ${wanted[*]} " == *" sdm "* ]] && build_sdm "$p"
+done
+[[ " ${wanted[*]} " == *" base "* ]] && push_index "$BASE_REPO" "$BASE_VERSION"
+[[ " ${wanted[*]} " == *" sdm "* ]] && push_index "$SDM_REPO" "$SDM_VERSION"
+((${#wanted[@]})) && log "${wanted[*]} built and pushed for ${PLATFORMS[*]} in $((SECONDS - start))s"
 log "done: $BASE_REPO:$BASE_VERSION and $SDM_REPO:$SDM_VERSION (${PLATFORMS[*]})"
