@@ -11,6 +11,8 @@ pydantic or YAML traceback.
 from __future__ import annotations
 
 import difflib
+import functools
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ def load_metadata(
     folder_name: str | None = None,
     strict: bool = False,
     cache: ParseCache | None = None,
+    raw: bytes | None = None,
 ) -> LoadedMetadata:
     """Parse, validate and check the rules.
 
@@ -46,11 +49,14 @@ def load_metadata(
     ``folder_name``, when given, must be the end of ``dockerRepository``.
     ``strict`` turns unknown fields into errors, as Airbyte's own validator does.
     ``cache`` reuses earlier parses of identical bytes (see parse_cache).
+    ``raw``: the file's bytes when the caller has read them already (discovery reads every file once).
     """
     shown = display_path or path
     try:
         if cache is None:
             document = load_yaml_document(path)
+        elif raw:
+            document = cache.parse(raw)
         else:
             size = path.stat().st_size
             if size > MAX_YAML_BYTES:
@@ -187,11 +193,11 @@ def _described(value: Any) -> str:
 
 def _unknown_fields(model: BaseModel, loc: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
     """Keys a model kept as extras, at any depth. Runs for every connector on every ``list``, so
-    it reads the instance dict directly and skips plain values early."""
+    it looks only into the fields whose type can hold a model (see :func:`_nested_fields`)."""
     found: list[tuple[str | int, ...]] = [(*loc, key) for key in (model.__pydantic_extra__ or ())]
-    for name, value in model.__dict__.items():
-        if value is None or isinstance(value, (str, int, float, bool)):
-            continue
+    values = model.__dict__
+    for name in _nested_fields(type(model)):
+        value = values.get(name)
         if isinstance(value, BaseModel):
             found.extend(_unknown_fields(value, (*loc, name)))
         elif isinstance(value, list):
@@ -203,3 +209,15 @@ def _unknown_fields(model: BaseModel, loc: tuple[str | int, ...]) -> list[tuple[
                 if isinstance(item, BaseModel):
                     found.extend(_unknown_fields(item, (*loc, name, key)))
     return found
+
+
+@functools.cache
+def _nested_fields(model_class: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model_class`` whose declared type mentions a model (directly, in a list,
+    a dict or a union): the only places an unknown key can hide below it."""
+    def mentions_model(annotation: Any) -> bool:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return True
+        return any(mentions_model(arg) for arg in typing.get_args(annotation))
+
+    return tuple(name for name, info in model_class.model_fields.items() if mentions_model(info.annotation))

@@ -80,9 +80,10 @@ class Monorepo:
         folders = sorted(p.parent for p in self.connectors_path.glob("*/metadata.yaml"))
         found = Discovery()
         cache = ParseCache.default()
-        cache.prefill([read_small(folder / "metadata.yaml") for folder in folders])
-        for folder in folders:
-            result = self._load(folder, cache)
+        raws = [read_small(folder / "metadata.yaml") for folder in folders]
+        cache.prefill(raws)
+        for folder, raw in zip(folders, raws, strict=True):
+            result = self._load(folder, cache, raw)
             if isinstance(result, Connector):
                 found.connectors[folder.name] = result
             else:
@@ -128,12 +129,13 @@ class Monorepo:
             return result
         raise InvalidMetadata(result)
 
-    def _load(self, folder: Path, cache: ParseCache | None = None) -> Connector | list[Problem]:
+    def _load(self, folder: Path, cache: ParseCache | None = None,
+              raw: bytes | None = None) -> Connector | list[Problem]:
         relative = folder.relative_to(self.root)
         try:
             loaded = load_metadata(
                 folder / "metadata.yaml", display_path=relative / "metadata.yaml", folder_name=folder.name,
-                cache=cache,
+                cache=cache, raw=raw,
             )
         except InvalidMetadata as exc:
             return exc.problems

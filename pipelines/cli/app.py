@@ -7,7 +7,6 @@ turns the errors a user can fix into one red line and a non-zero exit, never a t
 from __future__ import annotations
 
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import typer
@@ -39,6 +38,8 @@ app = typer.Typer(
 
 
 def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # only for --version: a slow import
+
     try:
         return version("connector-pipelines")
     except PackageNotFoundError:
