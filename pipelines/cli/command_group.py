@@ -64,7 +64,7 @@ def relabel(command: Any) -> None:
         elif isinstance(param, TyperOption) and param.multiple and param.metavar is None:
             param.metavar = f"{(param.name or 'value').upper().replace('_', '-')} (repeatable)"
         elif isinstance(param, TyperArgument) and param.nargs == -1:
-            label = f"{(param.name or 'value').upper()} ... (any number)"
+            label = "(any number)"
             param.display_type_rich = lambda ctx, label=label: label  # type: ignore[method-assign]
     if hasattr(command, "get_help_option"):
         command.get_help_option = _flag_help_option(command.get_help_option)
