@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 
 from connector_build.connector import Connector
@@ -19,9 +20,10 @@ from pipelines.runner import StepsFor, run_pipelines
 
 
 def finish_run(report: RunReport, report_dir: Path) -> None:
-    # Without a terminal the progress printed a line per step: the summary's title says the rest.
+    # Without a terminal the progress printed a line per step; where those lines already went
+    # (`2>&1 | tee log`), the summary's title says the rest instead of a table repeating them.
     print_summary(report, console=console, error_console=error_console,
-                  steps_shown=Progress.prints_step_lines(error_console))
+                  steps_shown=Progress.prints_step_lines(error_console) and same_destination(console, error_console))
     written = write_reports(report, report_dir)
     error_console.print(escape(f"reports: {written['html']} (and report.json, junit.xml)"), highlight=False,
                         soft_wrap=True)
@@ -60,6 +62,15 @@ def run_command(connectors: Sequence[Connector], steps_for: StepsFor, *, command
         anyio.run(main)
     finally:
         remove_engine_containers(engine)
+
+
+def same_destination(first: Console, second: Console) -> bool:
+    """Whether two consoles write to the same file or pipe (``2>&1``)."""
+    try:
+        a, b = os.fstat(first.file.fileno()), os.fstat(second.file.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def remove_engine_containers(engine: object) -> None:

@@ -161,3 +161,13 @@ def test_on_a_pipe_steps_print_once_and_notices_once_at_the_top() -> None:
                           "✓ source-beta build 1.0s built [airbyte]/source-beta:dev"]
     assert "test: 1 of 2 connector(s) succeeded" in lines
     assert out.getvalue() == ""  # the steps are not printed again as a table
+
+
+def test_the_step_table_is_left_out_only_where_the_step_lines_already_went(tmp_path: Path) -> None:
+    from pipelines.cli.run_support import same_destination
+
+    with open(tmp_path / "both.log", "w") as both, open(tmp_path / "out.log", "w") as out:
+        shared = Console(file=both)
+        assert same_destination(shared, Console(file=open(both.fileno(), "w", closefd=False)))  # 2>&1
+        assert not same_destination(Console(file=out), shared)  # > out.log 2> both.log
+    assert not same_destination(Console(file=StringIO()), Console(file=StringIO()))
