@@ -11,6 +11,7 @@ command-line flags override them.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tomllib
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from connector_build.connector import Connector
 from connector_build.metadata_loader import load_metadata
 from connector_build.parse_cache import ParseCache
 from connector_build.problems import InvalidMetadata, Problem, UserError
-from connector_build.yaml_source import MAX_YAML_BYTES
+from connector_build.yaml_source import MAX_YAML_BYTES, YamlSourceError, load_yaml_document
 
 
 class RepoSettings(BaseModel):
@@ -47,11 +48,16 @@ class Monorepo:
 
     @classmethod
     def open(cls, path: Path | None = None, connectors_dir: str | None = None) -> Monorepo:
-        """The monorepo at ``path``, or at the git root of the current directory."""
-        root = (path or git_root(Path.cwd()) or Path.cwd()).resolve()
+        """The monorepo at ``path``; without one, the nearest enclosing folder that is one (see
+        :func:`find_root`), else the git root of the current directory, else the current directory."""
+        if connectors_dir is not None:
+            check_inside("--connectors-dir", connectors_dir)
+        root = (path or find_root(Path.cwd(), connectors_dir) or git_root(Path.cwd()) or Path.cwd()).resolve()
         if not root.is_dir():
             raise UserError(f"--repo {root}: no such directory")
         settings = read_settings(root / "pyproject.toml")
+        check_inside(f"connectors-dir in {root / 'pyproject.toml'}", settings.connectors_dir)
+        check_inside(f"docs-dir in {root / 'pyproject.toml'}", settings.docs_dir)
         if connectors_dir:
             settings = settings.model_copy(update={"connectors_dir": connectors_dir})
         return cls(root=root, settings=settings)
@@ -74,15 +80,47 @@ class Monorepo:
         folders = sorted(p.parent for p in self.connectors_path.glob("*/metadata.yaml"))
         found = Discovery()
         cache = ParseCache.default()
-        cache.prefill([read_small(folder / "metadata.yaml") for folder in folders])
-        for folder in folders:
-            result = self._load(folder, cache)
+        raws = [read_small(folder / "metadata.yaml") for folder in folders]
+        cache.prefill(raws)
+        for folder, raw in zip(folders, raws, strict=True):
+            result = self._load(folder, cache, raw)
             if isinstance(result, Connector):
                 found.connectors[folder.name] = result
             else:
                 found.invalid[folder.name] = result
         cache.save()
+        self._refuse_shared_definition_ids(found)
         return found
+
+    def _refuse_shared_definition_ids(self, found: Discovery) -> None:
+        """Two connectors of one kind with one definitionId in one registry would overwrite each
+        other there (the platform indexes them by it): both are invalid, each naming the other.
+        (Airbyte's ``-strict-encrypt`` variants share the id of a connector in the other registry.)"""
+        owners: dict[tuple[str, str, str], list[Connector]] = {}
+        for connector in found.connectors.values():
+            overrides = connector.data.overrides
+            for registry in ("oss", "cloud"):
+                entry = getattr(overrides, registry)
+                if entry is not None and entry.enabled:
+                    key = (registry, connector.connector_type.value, str(connector.data.definitionId))
+                    owners.setdefault(key, []).append(connector)
+        for (_, _, definition_id), sharing in owners.items():
+            if len(sharing) < 2:
+                continue
+            for connector in sharing:
+                if connector.name not in found.connectors:
+                    continue  # already reported for the other registry
+                others = ", ".join(str(o.relative_path / "metadata.yaml") for o in sharing if o is not connector)
+                file = connector.relative_path / "metadata.yaml"
+                try:
+                    line = load_yaml_document(connector.metadata_path).line_of(("data", "definitionId"))
+                except (OSError, YamlSourceError):
+                    line = None
+                found.invalid[connector.name] = [Problem(
+                    file, line, "data.definitionId",
+                    f"{definition_id} is also the definitionId of {others}; each connector needs its own "
+                    "(a new one: python3 -c 'import uuid; print(uuid.uuid4())')")]
+                del found.connectors[connector.name]
 
     def load_connector(self, folder: Path) -> Connector:
         """One connector, raising :class:`InvalidMetadata` when its metadata is broken."""
@@ -91,16 +129,44 @@ class Monorepo:
             return result
         raise InvalidMetadata(result)
 
-    def _load(self, folder: Path, cache: ParseCache | None = None) -> Connector | list[Problem]:
+    def _load(self, folder: Path, cache: ParseCache | None = None,
+              raw: bytes | None = None) -> Connector | list[Problem]:
         relative = folder.relative_to(self.root)
         try:
             loaded = load_metadata(
                 folder / "metadata.yaml", display_path=relative / "metadata.yaml", folder_name=folder.name,
-                cache=cache,
+                cache=cache, raw=raw,
             )
         except InvalidMetadata as exc:
             return exc.problems
         return Connector(path=folder, relative_path=relative, metadata=loaded.metadata, warnings=loaded.warnings)
+
+
+def find_root(start: Path, connectors_dir: str | None = None) -> Path | None:
+    """The nearest of ``start`` and its parents that holds the connectors folder or a
+    ``pyproject.toml`` with a ``[tool.connector-pipelines]`` table: so a command run inside
+    ``.../connectors/source-x/`` acts on the monorepo, and one inside a git repository whose
+    monorepo is a subfolder finds that subfolder only from within it."""
+    default_dir = connectors_dir or RepoSettings().connectors_dir
+    for folder in (start.resolve(), *start.resolve().parents):
+        if has_settings_table(folder / "pyproject.toml") or (folder / default_dir).is_dir():
+            return folder
+    return None
+
+
+def has_settings_table(pyproject: Path) -> bool:
+    try:
+        return "[tool.connector-pipelines" in pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def check_inside(what: str, relative: str) -> None:
+    """Refuse a folder setting that leaves the monorepo (absolute, or climbing out with ``..``)."""
+    normal = os.path.normpath(relative)
+    if os.path.isabs(relative) or normal == ".." or normal.startswith(".." + os.sep):
+        raise UserError(f"{what} {relative}: must be a folder inside the monorepo, relative to its root "
+                        "(e.g. airbyte-integrations/connectors)")
 
 
 def read_small(path: Path) -> bytes:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from connector_build.yaml_source import YamlDocument, parse_yaml_text
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: duplicate mapping keys are a parse error
 PARALLEL_THRESHOLD = 100
 """Below this many misses, starting worker processes costs more than it saves."""
 MAX_ENTRIES = 5000

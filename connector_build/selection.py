@@ -24,6 +24,18 @@ class Selection:
     support_levels: tuple[str, ...] = ()
     modified: bool = False
     base_ref: str = "origin/main"
+    allow_empty: bool = False
+    """Without it, filters that select nothing are an error: a typo or a wrong ref, usually."""
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.connector_type or self.languages or self.support_levels or self.modified)
+
+    def describe_filters(self) -> str:
+        parts = [f"--type {self.connector_type}"] if self.connector_type else []
+        parts += [f"--language {v}" for v in self.languages] + [f"--support-level {v}" for v in self.support_levels]
+        parts += [f"--modified (against {self.base_ref})"] if self.modified else []
+        return " ".join(parts)
 
     def apply(self, repo: Monorepo, found: Discovery) -> list[Connector]:
         """The selected connectors, sorted by name. Raises :class:`UserError` for unknown names."""
@@ -42,6 +54,10 @@ class Selection:
         if self.modified:
             changed = changed_connector_names(repo, self.base_ref)
             chosen = [c for c in chosen if c.name in changed]
+        if not chosen and self.filtered and not self.allow_empty:
+            raise UserError(f"no connector matches {self.describe_filters()}"
+                            + (f" among {', '.join(self.names)}" if self.names else "")
+                            + "; pass --allow-empty when an empty selection is expected")
         return chosen
 
 
@@ -56,7 +72,10 @@ def check_names(names: tuple[str, ...] | list[str], found: Discovery) -> None:
 
 
 def changed_files(repo_root: Path, base_ref: str) -> list[str]:
-    """Files changed since the merge base with ``base_ref``: committed, staged, unstaged, new."""
+    """Files changed since the merge base with ``base_ref``: committed, staged, unstaged, new.
+
+    Paths are relative to ``repo_root`` (git's ``--relative``), also when the monorepo is a
+    subfolder of the git repository, and limited to files under it."""
     def git(*args: str) -> str:
         try:
             return subprocess.run(
@@ -68,7 +87,7 @@ def changed_files(repo_root: Path, base_ref: str) -> list[str]:
             raise UserError(f"--modified: git {' '.join(args)} failed: {exc.stderr.strip()}") from None
 
     base = git("merge-base", "HEAD", base_ref).strip()
-    tracked = git("diff", "--name-only", base).splitlines()
+    tracked = git("diff", "--name-only", "--relative", base).splitlines()
     untracked = git("ls-files", "--others", "--exclude-standard").splitlines()
     return sorted(set(tracked) | set(untracked))
 

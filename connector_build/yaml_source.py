@@ -129,10 +129,16 @@ def _check_expansion(root: yaml.Node) -> None:
 def _record_lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
+            line = key_node.start_mark.line + 1
+            if key in seen and key != "<<":
+                # YAML keeps the last value silently; a metadata file with two is a mistake.
+                raise YamlSourceError(f"duplicate key '{key}' on lines {seen[key]} and {line}: keep one", line)
+            seen[key] = line
             child = (*path, key)
-            lines[child] = key_node.start_mark.line + 1
+            lines[child] = line
             if len(child) < 12:
                 _record_lines(value_node, child, lines)
     elif isinstance(node, yaml.SequenceNode):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform as host
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,14 +10,9 @@ import anyio
 from connector_build.plan import platform_suffix
 from connector_build.protocol import ProtocolError, extract_spec, parse_output
 from connector_build.recipes import RecipeError, RecipeUnsupported, plan_for
-from pipelines.engines.base import BuildOptions, BuiltImage, Engine, RunResult
+from pipelines.engines.base import BuildOptions, BuiltImage, Engine, RunResult, host_platform
 from pipelines.logs import StepLog
 from pipelines.steps import ConnectorState, Outcome, StepFailed, StepSkipped
-
-
-def host_platform() -> str:
-    machine = host.machine().lower()
-    return "linux/arm64" if machine in {"aarch64", "arm64"} else "linux/amd64"
 
 
 def local_tags(repository: str, tag: str, platform: str, platforms: Sequence[str]) -> list[str]:

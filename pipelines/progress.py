@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -26,12 +27,20 @@ class _Row:
 class Progress:
     """Receives runner events. Use as a context manager around the run."""
 
-    def __init__(self, console: Console, connectors: list[str]) -> None:
+    def __init__(self, console: Console, connectors: list[str],
+                 notices: Callable[[], list[str]] | None = None) -> None:
         self.console = console
         self.rows = {name: _Row() for name in connectors}
         self.idle = 0
+        self.notices = notices or (lambda: [])
+        self.shown_notices: set[str] = set()
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False) \
             if console.is_terminal else None
+
+    @staticmethod
+    def prints_step_lines(console: Console) -> bool:
+        """Without a terminal there is no live view: each finished step is printed as a line."""
+        return not console.is_terminal
 
     def __enter__(self) -> Progress:
         if self.live:
@@ -39,6 +48,7 @@ class Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._print_new_notices()
         if not self.live and self.idle:
             self.console.print(f"[yellow]–[/] {self.idle} connector(s) with nothing to do", highlight=False)
         if self.live:
@@ -57,11 +67,12 @@ class Progress:
     def step_finished(self, connector: str, result: StepResult) -> None:
         row = self.rows[connector]
         row.done.append(result)
+        self._print_new_notices()  # a notice the step raised goes above the step's line
         if not self.live and result.status is not StepStatus.SKIPPED:
             style = STATUS_STYLE[result.status]
-            self.console.print(
-                f"[{style}]{STATUS_MARK[result.status]}[/] {connector} {result.name} "
-                f"[dim]{result.duration_s:.1f}s[/] {result.summary}", highlight=False, soft_wrap=True)
+            self.console.print(Text.assemble(
+                (STATUS_MARK[result.status], style), f" {connector} {result.name} ",
+                (f"{result.duration_s:.1f}s", "dim"), f" {result.summary}"), highlight=False, soft_wrap=True)
         self._refresh()
 
     def connector_finished(self, connector: str) -> None:
@@ -72,13 +83,21 @@ class Progress:
         self.rows[connector].step = "done"
         self._refresh()
 
+    def _print_new_notices(self) -> None:
+        """Each engine notice once per run, as soon as it appears (above the live view)."""
+        for notice in self.notices():
+            if notice not in self.shown_notices:
+                self.shown_notices.add(notice)
+                self.console.print(Text.assemble(("note: ", "yellow"), notice), soft_wrap=True)
+
     def _refresh(self) -> None:
+        self._print_new_notices()
         if self.live:
             self.live.update(self._render())
 
     def _render(self) -> Table:
         table = Table(show_header=True, header_style="bold", box=None)
-        table.add_column("connector")
+        table.add_column("connector", no_wrap=True, min_width=max(map(len, self.rows), default=9))
         table.add_column("steps")
         table.add_column("now")
         for name, row in self.rows.items():

@@ -25,8 +25,10 @@ from connector_build.poetry_lock import locked_cdk_version
 from registry import layout
 from registry.compile import CompiledRegistry, PublishedEntry, assemble_registry
 from registry.entries import RegistryEntryError, build_registry_entry, is_listed, registry_coordinates
+from registry.json_files import dump_json
 from registry.models import REGISTRIES, RegistryName
 from registry.spec_cache import SpecCache, SpecUnreadable
+from registry.store import Store
 
 
 @dataclass
@@ -35,12 +37,37 @@ class PreviewResult:
     cloud: CompiledRegistry
     skipped: list[str] = field(default_factory=list)
     """One line per connector left out of a registry it is enabled in (missing spec, bad entry)."""
+    listed: dict[RegistryName, list[tuple[Connector, dict[str, Any]]]] = field(default_factory=dict)
+    """Each registry's released entries with the connector each came from (for the files)."""
+
+
+def write_preview_store(result: PreviewResult, spec_store: Store, out: Store) -> None:
+    """Lay the preview out as publish lays out a store, so ``registry serve --store OUT`` serves it
+    as it stands: the registries, each connector's latest entries, metadata.yaml and icon, and the
+    specs the entries were made from."""
+    for registry, listed in result.listed.items():
+        for connector, entry in listed:
+            repository = connector.docker_repository
+            out.write_bytes_atomic(layout.channel_file(repository, layout.LATEST, layout.entry_file_name(registry)),
+                                   dump_json(entry))
+            for name in (layout.METADATA_FILE, layout.ICON_FILE):
+                if (connector.path / name).is_file():
+                    out.write_bytes_atomic(layout.channel_file(repository, layout.LATEST, name),
+                                           (connector.path / name).read_bytes())
+            for name in SpecCache.file_names(registry):
+                path = layout.spec_file(entry["dockerRepository"], entry["dockerImageTag"], name)
+                raw = spec_store.read_bytes(path)
+                if raw is not None:
+                    out.write_bytes_atomic(path, raw)
+    for compiled in (result.oss, result.cloud):
+        out.write_bytes_atomic(layout.registry_file(compiled.name), compiled.to_bytes())
 
 
 def preview_registries(connectors: list[Connector], spec_cache: SpecCache, *, base_url: str) -> PreviewResult:
     latest: dict[RegistryName, list[PublishedEntry]] = {r: [] for r in REGISTRIES}
     candidates: dict[RegistryName, list[PublishedEntry]] = {r: [] for r in REGISTRIES}
     skipped: list[str] = []
+    listed: dict[RegistryName, list[tuple[Connector, dict[str, Any]]]] = {r: [] for r in REGISTRIES}
     for connector in connectors:
         reasons: dict[str, list[RegistryName]] = {}
         for registry in REGISTRIES:
@@ -54,12 +81,13 @@ def preview_registries(connectors: list[Connector], spec_cache: SpecCache, *, ba
             release, candidate = made
             key = connector.docker_repository
             latest[registry].append(PublishedEntry(key, connector.name, release))
+            listed[registry].append((connector, release))
             if candidate is not None:
                 candidates[registry].append(PublishedEntry(key, connector.name, candidate))
         for reason, registries in reasons.items():
             skipped.append(f"{connector.name}: {reason}; left out of {' and '.join(registries)}")
     oss, cloud = (assemble_registry(r, latest[r], candidates[r]) for r in REGISTRIES)
-    return PreviewResult(oss, cloud, skipped)
+    return PreviewResult(oss, cloud, skipped, listed)
 
 
 class _Missing(Exception):

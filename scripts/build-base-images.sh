@@ -18,6 +18,15 @@
 #                          machine's own apt sources)
 #   CP_SPEC_MANIFEST       manifest.yaml used to check `spec` (default: shared fixtures'
 #                          source-pokeapi, else one from examples/)
+#   BASE_IMAGES_PREFIX     where the images go, default localhost:5000/airbyte (a scratch
+#                          prefix such as localhost:5000/scratch/airbyte builds side by side)
+#   BASE_IMAGES_ROOTFS_DIR where root filesystems are cached, default $CP_HOME/base-images/rootfs
+#
+# Speed on a fresh machine: only what must run on the target platform is emulated. Python
+# packages for another platform than this machine's are installed by this machine's pip
+# (--platform, wheels only: airbyte-cdk and all its dependencies publish aarch64 wheels) and
+# byte-compiled by this machine's Python when it has the image's version, then copied into
+# the image; there is no emulated pip run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -28,9 +37,10 @@ for p in "${PLATFORMS[@]}"; do
     [[ "$p" == linux/amd64 || "$p" == linux/arm64 ]] || die "unsupported platform $p (linux/amd64, linux/arm64)"
 done
 
-BASE_REPO=localhost:$CP_REGISTRY_PORT/airbyte/python-connector-base
+PREFIX="${BASE_IMAGES_PREFIX:-localhost:$CP_REGISTRY_PORT/airbyte}"
+BASE_REPO=$PREFIX/python-connector-base
 BASE_VERSION=4.0.2
-SDM_REPO=localhost:$CP_REGISTRY_PORT/airbyte/source-declarative-manifest
+SDM_REPO=$PREFIX/source-declarative-manifest
 SDM_VERSION=7.10.1 # = the airbyte-cdk version inside, as in Airbyte's own image
 SUITE=bookworm
 INCLUDE=python3,python3-venv,python3-pip,python-is-python3,ca-certificates
@@ -48,6 +58,7 @@ load_registry_credentials
 docker info >/dev/null 2>&1 || die "docker does not answer: run scripts/start-docker.sh"
 
 arch_of() { printf '%s\n' "${1#linux/}"; }
+host_platform() { case "$(uname -m)" in x86_64) echo linux/amd64 ;; aarch64 | arm64) echo linux/arm64 ;; *) uname -m ;; esac; }
 uname_of() { case "$1" in linux/amd64) echo x86_64 ;; linux/arm64) echo aarch64 ;; esac; }
 
 # local_arch IMAGE: "arch" or "arch/variant" of a local image, empty when absent.
@@ -90,7 +101,8 @@ rootfs() {
     local platform="$1" arch key dir out mirror start
     arch="$(arch_of "$platform")"
     key="$(printf '%s|%s|%s|v1' "$SUITE" "$INCLUDE" "$arch" | sha256sum | cut -c1-12)"
-    dir="$(state_dir base-images/rootfs)"
+    dir="${BASE_IMAGES_ROOTFS_DIR:-$(state_dir base-images/rootfs)}"
+    mkdir -p "$dir"
     out="$dir/$SUITE-minbase-$arch-$key.tar"
     if [[ -s "$out" ]]; then
         log "rootfs cached: $out"
@@ -112,14 +124,15 @@ rootfs() {
 }
 
 # push_index REPO VERSION: join REPO:VERSION-<arch> of every wanted platform under REPO:VERSION,
-# then pull it back for each platform and check the architecture (native platform last, so
-# the local REPO:VERSION tag is the native image).
+# then pull it back for each platform and check the architecture (this machine's platform
+# last, so the local REPO:VERSION tag is the native image).
 push_index() {
-    local repo="$1" version="$2" p tags=() got
+    local repo="$1" version="$2" p tags=() got host
     for p in "${PLATFORMS[@]}"; do tags+=("$version-$(arch_of "$p")"); done
     log "putting OCI image index $repo:$version -> ${tags[*]}"
     "${OCITOOL[@]}" put-index "$repo:$version" "${tags[@]}" >&2
-    for p in $(printf '%s\n' "${PLATFORMS[@]}" | sort -r); do # arm64 first, amd64 last
+    host="$(host_platform)"
+    for p in $(printf '%s\n' "${PLATFORMS[@]}" | grep -vx "$host") $(printf '%s\n' "${PLATFORMS[@]}" | grep -x "$host"); do
         docker pull -q --platform "$p" "$repo:$version" >/dev/null
         got="$(local_arch "$repo:$version")"
         [[ "${got%%/*}" == "$(arch_of "$p")" ]] || die "docker pull --platform $p $repo:$version gave $got"
@@ -129,9 +142,10 @@ push_index() {
 
 # ------------------------------------------------------------------ python-connector-base
 
+# build_base PLATFORM...: REPO:VERSION-<arch> of python-connector-base, built, checked and pushed.
 build_base() {
     local p arch tag rootfs_tar
-    for p in "${PLATFORMS[@]}"; do
+    for p in "$@"; do
         arch="$(arch_of "$p")"
         tag="$BASE_REPO:$BASE_VERSION-$arch"
         if "${OCITOOL[@]}" has-manifest "$tag"; then
@@ -157,7 +171,6 @@ build_base() {
         log "docker push $tag"
         docker push -q "$tag" >/dev/null
     done
-    push_index "$BASE_REPO" "$BASE_VERSION"
 }
 
 # ------------------------------------------------------------------ source-declarative-manifest
@@ -209,9 +222,51 @@ check_spec() {
     log "checked $image ($platform): \`spec\` with $(basename "$(dirname "$manifest")")/manifest.yaml prints a SPEC message ($((SECONDS - start))s)"
 }
 
+# python_version IMAGE PLATFORM: "3.11" for the image's python3 (emulated, a second at most).
+python_version() {
+    docker run --rm --network none --platform "$2" --entrypoint python3 "$1" -c \
+        'import sys; print("%d.%d" % sys.version_info[:2])'
+}
+
+# cross_install_cdk PLATFORM VERSION BASE: write to stdout a tar of airbyte-cdk==VERSION and its
+# dependencies for PLATFORM, laid out as the image's own `pip install` lays them out
+# (/usr/local/lib/pythonX.Y/dist-packages, scripts in /usr/local/bin starting #!/usr/bin/python3),
+# installed by this machine's pip from wheels for PLATFORM (no emulation), byte-compiled here
+# when this machine's Python has the image's version (same bytecode), else inside the image.
+cross_install_cdk() {
+    local platform="$1" version="$2" base="$3" machine py work site tags=() glibc
+    machine="$(uname_of "$platform")"
+    py="$(python_version "$base" "$platform")"
+    # Debian bookworm has glibc 2.36: every manylinux tag up to it, as the image's pip accepts.
+    for ((glibc = 36; glibc >= 17; glibc--)); do tags+=(--platform "manylinux_2_${glibc}_$machine"); done
+    tags+=(--platform "manylinux2014_$machine")
+    work="$(mktemp -d "${TMPDIR:-/tmp}/cp-cross-cdk.XXXXXX")"
+    # shellcheck disable=SC2064
+    trap "rm -rf '$work'" RETURN
+    site="$work/root/usr/local/lib/python$py/dist-packages"
+    python3 -m venv "$work/venv" >&2 # an empty environment: pip's conflict check sees only the target
+    "$work/venv/bin/pip" install -q --disable-pip-version-check --no-warn-script-location --no-compile \
+        --progress-bar off --only-binary=:all: --implementation cp --python-version "$py" \
+        --abi "cp${py/./}" "${tags[@]}" --target "$site" "airbyte-cdk==$version" >&2 ||
+        die "pip could not install airbyte-cdk==$version for $platform from wheels"
+    mkdir -p "$work/root/usr/local/bin" "$work/root/airbyte/integration_code/source_declarative_manifest"
+    mv "$site/bin/"* "$work/root/usr/local/bin/" && rmdir "$site/bin"
+    sed -i '1s|^#!.*python.*$|#!/usr/bin/python3|' "$work/root/usr/local/bin/"*
+    if [[ "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')" == "$py" ]]; then
+        python3 -m compileall -q -j 0 -d "/usr/local/lib/python$py/dist-packages" "$site" >/dev/null ||
+            die "compileall of the $platform packages failed"
+    else
+        log "this machine's Python is not $py: byte-compiling inside the $platform image (emulated)"
+        docker run --rm --network none --platform "$platform" -v "$work/root/usr/local/lib:/usr/local/lib" \
+            --entrypoint python3 "$base" -m compileall -q "/usr/local/lib/python$py/dist-packages" >/dev/null
+    fi
+    tar -C "$work/root" --owner=0 --group=0 --numeric-owner -cf - usr airbyte
+}
+
+# build_sdm PLATFORM...: the same for source-declarative-manifest (its base must be built).
 build_sdm() {
     local version="" p arch tag base container start config
-    for p in "${PLATFORMS[@]}"; do
+    for p in "$@"; do
         arch="$(arch_of "$p")"
         tag="$SDM_REPO:$SDM_VERSION-$arch"
         if "${OCITOOL[@]}" has-manifest "$tag"; then
@@ -226,24 +281,31 @@ build_sdm() {
             fi
             base="$BASE_REPO:$BASE_VERSION-$arch"
             [[ "$(local_arch "$base")" == "$arch"* ]] || docker pull -q "$base" >/dev/null
-            container="cp-build-sdm-$arch"
+            container="cp-build-sdm-$arch-$$" # per run: two runs (e.g. a scratch PREFIX) never share one
             docker rm -f "$container" >/dev/null 2>&1 || true
-            # Not a Dockerfile: dockerd 20.10's classic builder cannot mount a file into a RUN
-            # step, and a COPY'd CA bundle would stay in a layer. Instead pip runs in a
-            # container with host networking and this machine's CA bundle bind-mounted over
-            # the image's own (a mount is not part of the committed layer), and PIP_CERT is
-            # set inside the command, not in the container's env (commit would keep it).
-            # The commit then replaces entrypoint and cmd with the image's own.
-            log "pip install airbyte-cdk==$version for $p (host network, host CA mounted)"
             start=$SECONDS
-            docker run --name "$container" --platform "$p" --network host \
-                -v "$HOST_CA:/etc/ssl/certs/ca-certificates.crt:ro" \
-                --entrypoint /bin/sh "$base" -c "
-                    PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
-                    pip install --no-cache-dir --no-warn-script-location --root-user-action=ignore --progress-bar off -q 'airbyte-cdk==$version' &&
-                    mkdir -p /airbyte/integration_code/source_declarative_manifest &&
-                    rm -rf /root/.cache /tmp/*" >&2
+            if [[ "$p" == "$(host_platform)" ]]; then
+                # Not a Dockerfile: dockerd 20.10's classic builder cannot mount a file into a RUN
+                # step, and a COPY'd CA bundle would stay in a layer. Instead pip runs in a
+                # container with host networking and this machine's CA bundle bind-mounted over
+                # the image's own (a mount is not part of the committed layer), and PIP_CERT is
+                # set inside the command, not in the container's env (commit would keep it).
+                log "pip install airbyte-cdk==$version for $p (host network, host CA mounted)"
+                docker run --name "$container" --platform "$p" --network host \
+                    -v "$HOST_CA:/etc/ssl/certs/ca-certificates.crt:ro" \
+                    --entrypoint /bin/sh "$base" -c "
+                        PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+                        pip install --no-cache-dir --no-warn-script-location --root-user-action=ignore --progress-bar off -q 'airbyte-cdk==$version' &&
+                        mkdir -p /airbyte/integration_code/source_declarative_manifest &&
+                        rm -rf /root/.cache /tmp/*" >&2
+            else
+                # Another platform: this machine's pip installs its wheels, nothing is emulated.
+                log "pip install airbyte-cdk==$version for $p on this machine (--platform, wheels only)"
+                docker create -q --name "$container" --platform "$p" "$base" >/dev/null
+                cross_install_cdk "$p" "$version" "$base" | docker cp - "$container:/"
+            fi
             log "pip install for $p took $((SECONDS - start))s"
+            # The commit replaces entrypoint and cmd with the image's own.
             docker commit -m "pip install airbyte-cdk==$version" \
                 --change 'WORKDIR /airbyte/integration_code' \
                 --change 'ENV AIRBYTE_ENTRYPOINT=source-declarative-manifest' \
@@ -261,11 +323,11 @@ build_sdm() {
         log "docker push $tag"
         docker push -q "$tag" >/dev/null
     done
-    push_index "$SDM_REPO" "$SDM_VERSION"
 }
 
 # ------------------------------------------------------------------ main
 
+wanted=()
 for image in base sdm; do
     case "$image" in
         base) repo="$BASE_REPO" version="$BASE_VERSION" ;;
@@ -273,10 +335,36 @@ for image in base sdm; do
     esac
     if "${OCITOOL[@]}" has-index "$repo:$version" "${PLATFORMS[@]}"; then
         log "$repo:$version already in the registry for ${PLATFORMS[*]}: skipping"
-        continue
+    else
+        wanted+=("$image")
     fi
-    start=$SECONDS
-    "build_$image"
-    log "$repo:$version built and pushed for ${PLATFORMS[*]} in $((SECONDS - start))s"
 done
+
+# This machine's platform first; meanwhile the other platforms' root filesystems (emulated, the
+# longest step of a first run) are made in the background, so the two overlap.
+host="$(host_platform)"
+ordered=()
+for p in "${PLATFORMS[@]}"; do [[ "$p" == "$host" ]] && ordered=("$p" "${ordered[@]}") || ordered+=("$p"); done
+declare -A rootfs_job=()
+if [[ " ${wanted[*]} " == *" base "* ]]; then
+    for p in "${ordered[@]}"; do
+        if [[ "$p" != "$host" ]] && ! "${OCITOOL[@]}" has-manifest "$BASE_REPO:$BASE_VERSION-$(arch_of "$p")" &&
+            [[ "$(local_arch "$BASE_REPO:$BASE_VERSION-$(arch_of "$p")")" != "$(arch_of "$p")"* ]]; then
+            rootfs "$p" >/dev/null &
+            rootfs_job[$p]=$!
+        fi
+    done
+fi
+start=$SECONDS
+for p in "${ordered[@]}"; do
+    if [[ -n "${rootfs_job[$p]:-}" ]]; then
+        log "waiting for the $p root filesystem"
+        wait "${rootfs_job[$p]}" || die "the $p root filesystem failed (see above)"
+    fi
+    [[ " ${wanted[*]} " == *" base "* ]] && build_base "$p"
+    [[ " ${wanted[*]} " == *" sdm "* ]] && build_sdm "$p"
+done
+[[ " ${wanted[*]} " == *" base "* ]] && push_index "$BASE_REPO" "$BASE_VERSION"
+[[ " ${wanted[*]} " == *" sdm "* ]] && push_index "$SDM_REPO" "$SDM_VERSION"
+((${#wanted[@]})) && log "${wanted[*]} built and pushed for ${PLATFORMS[*]} in $((SECONDS - start))s"
 log "done: $BASE_REPO:$BASE_VERSION and $SDM_REPO:$SDM_VERSION (${PLATFORMS[*]})"

@@ -11,8 +11,15 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$CP_REPO_ROOT"
 
+# The tool's own install needs only Python (install-deps gives python3-venv): it runs while
+# setup builds the base images.
+bash scripts/install-deps.sh
+install_log="$(state_dir)/demo-install-python.log"
+bash scripts/install-python.sh >"$install_log" 2>&1 &
+install_pid=$!
 bash scripts/setup.sh
-bash scripts/install-python.sh
+wait "$install_pid" || { cat "$install_log" >&2; die "install-python.sh failed"; }
+cat "$install_log" >&2
 
 # shellcheck disable=SC1090
 source "$CP_REGISTRY_CREDENTIALS"

@@ -7,10 +7,10 @@ turns the errors a user can fix into one red line and a non-zero exit, never a t
 from __future__ import annotations
 
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from connector_build.problems import InvalidMetadata, UserError
 from pipelines.cli import (
@@ -22,9 +22,9 @@ from pipelines.cli import (
     registry_commands,
     run_tests_command,
 )
+from pipelines.cli.command_group import CommandGroup
 from pipelines.cli.console import error_console
 from pipelines.cli.options import EngineName, GlobalOptions
-from pipelines.engines.base import EngineUnavailable
 
 app = typer.Typer(
     name="connector-pipelines",
@@ -32,11 +32,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    cls=CommandGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
 def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # only for --version: a slow import
+
     try:
         return version("connector-pipelines")
     except PackageNotFoundError:
@@ -83,18 +86,23 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        error_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except EngineUnavailable as exc:
-        error_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except InvalidMetadata as exc:
         for problem in exc.problems:
-            error_console.print(f"[red]error[/] {problem}", highlight=False, soft_wrap=True)
+            error_console.print(f"[red]error[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         error_console.print("[yellow]interrupted[/]")
         sys.exit(130)
+    except Exception as exc:
+        # Imported here, not at the top: `list` and `--help` need no engine.
+        from pipelines.engines.base import EngineUnavailable
+
+        if not isinstance(exc, EngineUnavailable):
+            raise
+        error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # python -m pipelines.cli.app

@@ -8,17 +8,12 @@ from typing import Annotated
 
 import typer
 
+from connector_build.selection import Selection
 from pipelines.cli.console import error_console
 from pipelines.cli.options import (
-    BaseRefOption,
     GlobalOptions,
-    LanguageOption,
-    ModifiedOption,
-    Names,
-    SupportLevelOption,
-    TypeOption,
-    build_selection,
     select_connectors,
+    selection_options,
 )
 
 PlatformOption = Annotated[
@@ -52,14 +47,10 @@ def default_report_dir(repo_root: Path, command: str) -> Path:
     return repo_root / ".connector-pipelines" / "reports" / f"{stamp}-{command}"
 
 
+@selection_options()
 def build(
     ctx: typer.Context,
-    names: Names = None,
-    connector_type: TypeOption = None,
-    language: LanguageOption = None,
-    support_level: SupportLevelOption = None,
-    modified: ModifiedOption = False,
-    base_ref: BaseRefOption = "origin/main",
+    selection: Selection,
     platform: PlatformOption = None,
     concurrency: ConcurrencyOption = None,
     report_dir: ReportDirOption = None,
@@ -76,7 +67,6 @@ def build(
     from pipelines.engines import open_engine
 
     options: GlobalOptions = ctx.obj
-    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
     repo, _, connectors = select_connectors(ctx, selection)
     if not connectors:
         error_console.print("[yellow]no connector selected[/]")

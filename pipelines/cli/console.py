@@ -2,5 +2,7 @@
 
 from rich.console import Console
 
-console = Console()
-error_console = Console(stderr=True)
+# emoji=False: ":name:" in a connector's text stays as written (and rich's emoji table, a
+# noticeable part of `list`'s start-up, is never loaded).
+console = Console(emoji=False)
+error_console = Console(stderr=True, emoji=False)

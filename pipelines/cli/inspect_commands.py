@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from enum import Enum
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from connector_build.connector import Connector
 from connector_build.metadata_loader import load_metadata
 from connector_build.problems import InvalidMetadata, Problem
-from connector_build.selection import check_names
+from connector_build.selection import Selection, check_names
 from pipelines.cli.console import console, error_console
 from pipelines.cli.options import (
-    BaseRefOption,
-    LanguageOption,
-    ModifiedOption,
-    Names,
-    SupportLevelOption,
-    TypeOption,
-    build_selection,
     select_connectors,
+    selection_options,
 )
+from pipelines.columns import print_columns
 
 
 class ListFormat(str, Enum):
@@ -31,18 +27,13 @@ class ListFormat(str, Enum):
     GITHUB_MATRIX = "github-matrix"
 
 
+@selection_options()
 def list_connectors(
     ctx: typer.Context,
-    names: Names = None,
-    connector_type: TypeOption = None,
-    language: LanguageOption = None,
-    support_level: SupportLevelOption = None,
-    modified: ModifiedOption = False,
-    base_ref: BaseRefOption = "origin/main",
+    selection: Selection,
     output_format: ListFormat = typer.Option(ListFormat.TABLE, "--format", help="table, json, or github-matrix."),
 ) -> None:
     """List the selected connectors with their type, language and version."""
-    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
     _, found, connectors = select_connectors(ctx, selection)
     if output_format is ListFormat.JSON:
         print(json.dumps([describe(c) for c in connectors], indent=2))
@@ -52,14 +43,11 @@ def list_connectors(
                    for c in connectors]
         print(json.dumps({"include": include}, separators=(",", ":")))
     else:
-        table = Table(title=f"{len(connectors)} connectors", title_justify="left")
-        for column in ("name", "type", "language", "version", "support", "path"):
-            table.add_column(column)
-        for c in connectors:
-            table.add_row(c.name, c.connector_type.value, c.language.value, c.version, c.support_level,
-                          str(c.relative_path))
-        console.print(table)
-    if found.invalid and not names:
+        # No path column: it is always <connectors-dir>/<name> (`--format json` has it).
+        rows = [(c.name, c.connector_type.value, c.language.value, c.version, c.support_level) for c in connectors]
+        print_columns(console, ("name", "type", "language", "version", "support"), rows,
+                      title=f"{len(connectors)} connectors", title_console=error_console)
+    if found.invalid and not selection.names:
         error_console.print(f"[yellow]{len(found.invalid)} connector(s) with invalid metadata left out; "
                             "run `connector-pipelines validate` to see why[/]")
 
@@ -76,22 +64,18 @@ def describe(connector: Connector) -> dict[str, object]:
     }
 
 
+@selection_options()
 def validate(
     ctx: typer.Context,
-    names: Names = None,
-    connector_type: TypeOption = None,
-    language: LanguageOption = None,
-    support_level: SupportLevelOption = None,
-    modified: ModifiedOption = False,
-    base_ref: BaseRefOption = "origin/main",
+    selection: Selection,
     strict: bool = typer.Option(
         False, "--strict", help="Apply Airbyte's current release rules too, and reject unknown fields."
     ),
 ) -> None:
     """Validate metadata.yaml files: one line per problem (file:line: field: message)."""
-    selection = build_selection(None, connector_type, language, support_level, modified, base_ref)
-    _, found, connectors = select_connectors(ctx, selection)
-    wanted = set(names or ())
+    wanted = set(selection.names)
+    # Named connectors with broken metadata are reported, not refused: select among all, then pick.
+    _, found, connectors = select_connectors(ctx, dataclasses.replace(selection, names=()))
     errors: list[Problem] = []
     warnings: list[Problem] = []
     for name, problems in sorted(found.invalid.items()):
@@ -113,9 +97,9 @@ def validate(
         if mismatch:
             warnings.append(Problem(connector.relative_path / "metadata.yaml", None, "data.tags", mismatch))
     for problem in warnings:
-        error_console.print(f"[yellow]warning[/] {problem}", highlight=False, soft_wrap=True)
+        error_console.print(f"[yellow]warning[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
     for problem in errors:
-        error_console.print(f"[red]error[/] {problem}", highlight=False, soft_wrap=True)
+        error_console.print(f"[red]error[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
     total = len(checked) + len([n for n in found.invalid if not wanted or n in wanted])
     failed = len({p.file for p in errors})
     summary = f"{total} connector(s) checked: {total - failed} valid, {failed} invalid, {len(warnings)} warning(s)"

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from connector_build.problems import UserError
+from connector_build.selection import Selection
 from pipelines.cli.build_command import (
     CaBundleOption,
     ConcurrencyOption,
@@ -18,15 +20,9 @@ from pipelines.cli.build_command import (
 )
 from pipelines.cli.console import console, error_console
 from pipelines.cli.options import (
-    BaseRefOption,
     GlobalOptions,
-    LanguageOption,
-    ModifiedOption,
-    Names,
-    SupportLevelOption,
-    TypeOption,
-    build_selection,
     select_connectors,
+    selection_options,
 )
 
 StoreOption = Annotated[
@@ -39,14 +35,10 @@ BaseUrlOption = Annotated[
 ]
 
 
+@selection_options()
 def publish(
     ctx: typer.Context,
-    names: Names = None,
-    connector_type: TypeOption = None,
-    language: LanguageOption = None,
-    support_level: SupportLevelOption = None,
-    modified: ModifiedOption = False,
-    base_ref: BaseRefOption = "origin/main",
+    selection: Selection,
     registry: str = typer.Option("docker.io", "--registry", help="OCI registry to push to, e.g. localhost:5000."),
     store: StoreOption = None,
     base_url: BaseUrlOption = None,
@@ -79,7 +71,6 @@ def publish(
     from registry.store import Store
 
     options: GlobalOptions = ctx.obj
-    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
     repo, _, connectors = select_connectors(ctx, selection)
     build_options = resolve_build_options(repo, image_mirrors=image_mirror, ca_bundle=ca_bundle,
                                           network=build_network)
@@ -113,7 +104,7 @@ def publish(
             lock = _NoLock() if dry_run else PublishLock(target_store, owner_note=f"publish {len(connectors)}")
             with lock:
                 for warning in lock.warnings:
-                    error_console.print(f"[yellow]warning:[/] {warning}")
+                    error_console.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
 
                 def steps_for(connector) -> list:
                     return publish_steps(engine, target, build_options)
@@ -121,13 +112,14 @@ def publish(
                 try:
                     report = await run_with_progress(connectors, steps_for, command="publish",
                                                      engine_name=options.engine.value, concurrency=concurrency,
-                                                     report_dir=reports_at)
+                                                     report_dir=reports_at,
+                                                     notices=lambda: engine.notices)
                 finally:
                     await engine.close()
                 if dry_run:
                     planned = planned_actions(report)
                     for line in planned:
-                        console.print(line, highlight=False, soft_wrap=True)
+                        console.print(escape(line), highlight=False, soft_wrap=True)
                     console.print(f"[bold]dry run:[/] {len(planned)} action(s) planned, nothing touched")
                 elif not pre_release and target_store.glob(layout.LATEST_METADATA_GLOB):
                     # Always from the whole store, even when this run recorded nothing: a run that
@@ -136,7 +128,7 @@ def publish(
                     oss, cloud = generate_registries(target_store, base_url=target.base_url)
                     error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
                                         "connector(s)")
-            finish_run(report, reports_at, notices=engine.notices)
+            finish_run(report, reports_at)
 
     try:
         anyio.run(main)

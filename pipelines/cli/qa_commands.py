@@ -6,33 +6,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from connector_build.problems import UserError
-from connector_build.qa import CHECKS, CheckResult, CheckStatus, QAContext, run_qa_checks, select_checks
-from connector_build.qa.base_ref import ref_exists
+from connector_build.selection import Selection
 from connector_build.selection import check_names as check_names_exist
 from pipelines.cli.console import console, error_console
 from pipelines.cli.options import (
     GlobalOptions,
-    LanguageOption,
-    ModifiedOption,
-    Names,
-    SupportLevelOption,
-    TypeOption,
-    build_selection,
+    selection_options,
 )
+from pipelines.columns import print_columns
 
 app = typer.Typer(help="Connector QA checks: metadata, icon, docs, changelog, versions. Fast, no container.",
                   no_args_is_help=True)
 
-STATUS_STYLE = {CheckStatus.PASS: "green", CheckStatus.FAIL: "red", CheckStatus.SKIP: "yellow"}
+if TYPE_CHECKING:
+    from connector_build.qa import CheckResult
+
+# The checks are imported inside the commands: other commands (`list`) should not pay for them.
+STATUS_STYLE = {"pass": "green", "fail": "red", "skip": "yellow"}
 
 
 class QAFormat(str, Enum):
@@ -43,22 +43,19 @@ class QAFormat(str, Enum):
 @app.command("list")
 def list_checks() -> None:
     """List the QA checks: name, which connectors each applies to, and what it verifies."""
-    table = Table(title=f"{len(CHECKS)} QA checks", title_justify="left")
-    for column in ("name", "applies to", "description"):
-        table.add_column(column)
-    for check in CHECKS:
-        table.add_row(check.name, check.applies_to(), check.description)
-    console.print(table)
+    from connector_build.qa import CHECKS
+
+    print_columns(console, ("name", "applies to", "description"),
+                  [(check.name, check.applies_to(), check.description) for check in CHECKS],
+                  title=f"{len(CHECKS)} QA checks", free_text=("applies to", "description"),
+                  title_console=error_console)
 
 
 @app.command("run")
+@selection_options(base_ref=False)
 def run(
     ctx: typer.Context,
-    names: Names = None,
-    connector_type: TypeOption = None,
-    language: LanguageOption = None,
-    support_level: SupportLevelOption = None,
-    modified: ModifiedOption = False,
+    selection: Selection,
     base_ref: str | None = typer.Option(
         None, "--base-ref",
         help="Git ref for the version checks (and --modified, which defaults it to origin/main). "
@@ -69,20 +66,23 @@ def run(
     output_format: QAFormat = typer.Option(QAFormat.TABLE, "--format", help="table or json."),
 ) -> None:
     """Run the QA checks on the selected connectors; exit code 1 when any check fails."""
+    from connector_build.qa import CheckResult, CheckStatus, QAContext, run_qa_checks, select_checks
+    from connector_build.qa.base_ref import ref_exists
+
     checks = select_checks(check_names)
     options: GlobalOptions = ctx.obj
     repo = options.open_repo()
     if base_ref is not None and ref_exists(repo.root, base_ref) is False:
         raise UserError(f"--base-ref {base_ref}: git knows no such ref in {repo.root}")
     found = repo.discover()
-    wanted = list(names or ())
+    wanted = list(selection.names)
     check_names_exist(wanted, found)
     valid = [n for n in wanted if n not in found.invalid]
-    filtered = bool(connector_type or language or support_level or modified)
+    filtered = selection.filtered
     # Invalid metadata makes no Connector, so only metadata_valid can report on it: named ones
     # always, the others when nothing is filtered (a filter cannot be applied to unreadable data).
     broken = [n for n in wanted if n in found.invalid] if wanted else ([] if filtered else sorted(found.invalid))
-    selection = build_selection(valid, connector_type, language, support_level, modified, base_ref or "origin/main")
+    selection = dataclasses.replace(selection, names=tuple(valid), base_ref=base_ref or "origin/main")
     chosen = [] if wanted and not valid else selection.apply(repo, found)
 
     context = QAContext(repo, base_ref=base_ref)
@@ -112,12 +112,6 @@ def run(
 
 
 def _print_table(rows: list[tuple[str, CheckResult]]) -> None:
-    table = Table(title_justify="left")
-    table.add_column("connector", no_wrap=True)
-    table.add_column("check", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("message", overflow="fold")
-    for name, result in rows:
-        table.add_row(name, result.name, Text(result.status.value, style=STATUS_STYLE[result.status]),
-                      Text(result.message))
-    console.print(table)
+    print_columns(console, ("connector", "check", "status", "message"),
+                  [(name, result.name, Text(result.status.value, style=STATUS_STYLE.get(result.status.value, "")),
+                    result.message) for name, result in rows], free_text=("message",))

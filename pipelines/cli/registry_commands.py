@@ -15,20 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
+from rich.text import Text
 
 from connector_build.problems import UserError
+from connector_build.selection import Selection
 from pipelines.cli.console import console, error_console
 from pipelines.cli.options import (
-    BaseRefOption,
-    LanguageOption,
-    ModifiedOption,
-    Names,
-    SupportLevelOption,
-    TypeOption,
-    build_selection,
     select_connectors,
+    selection_options,
 )
+from pipelines.columns import print_columns
 from registry import layout
 
 if TYPE_CHECKING:
@@ -78,46 +75,46 @@ def generate(ctx: typer.Context, store: StoreOption = None, base_url: BaseUrlOpt
     print_problems(oss, cloud)
     if not len(oss) and not len(cloud):
         latest = layout.channel_folder("*", layout.LATEST)
-        error_console.print(f"[yellow]no published entries under {target.url}/{latest}/: both registries are empty[/]")
+        error_console.print(f"[yellow]no published entries under {escape(target.url)}/{latest}/: "
+                            "both registries are empty[/]")
     for compiled in (oss, cloud):
-        console.print(f"{target.public_url(layout.registry_file(compiled.name), target.url)}: "
+        console.print(f"{escape(target.public_url(layout.registry_file(compiled.name), target.url))}: "
                       f"{_count(compiled)}", highlight=False, soft_wrap=True)
 
 
 @app.command("preview")
+@selection_options()
 def preview(
     ctx: typer.Context,
-    names: Names = None,
-    connector_type: TypeOption = None,
-    language: LanguageOption = None,
-    support_level: SupportLevelOption = None,
-    modified: ModifiedOption = False,
-    base_ref: BaseRefOption = "origin/main",
+    selection: Selection,
     spec_cache: str = typer.Option(..., "--spec-cache", help="Folder or fsspec URL holding "
                                    "specs/<dockerRepository>/<dockerImageTag>/spec.json (a store is one)."),
-    output: Path = typer.Option(..., "--output", help="Folder to write oss_registry.json and cloud_registry.json to."),
+    output: Path = typer.Option(..., "--output", help="Folder to write the preview to, laid out as a store "
+                                "(registries/v0/, metadata/, specs/): `registry serve --store` serves it."),
     base_url: BaseUrlOption = None,
 ) -> None:
-    """Build both registry files straight from the monorepo's metadata, with specs from a spec cache."""
-    from registry.preview import preview_registries
+    """Build both registries straight from the monorepo's metadata, with specs from a spec cache, into a
+    folder laid out as a store."""
+    from registry.preview import preview_registries, write_preview_store
     from registry.spec_cache import SpecCache
     from registry.store import Store
 
-    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
     _, found, connectors = select_connectors(ctx, selection)
     cache = _open(spec_cache, must_exist=True, what="spec cache")
-    result = preview_registries(connectors, SpecCache(cache), base_url=base_url or cache.default_base_url())
+    out = Store.open(output.resolve())
+    result = preview_registries(connectors, SpecCache(cache), base_url=base_url or out.default_base_url())
     for line in result.skipped:
-        error_console.print(f"[yellow]{line}[/]", highlight=False, soft_wrap=True)
+        error_console.print(f"[yellow]{escape(line)}[/]", highlight=False, soft_wrap=True)
     print_problems(result.oss, result.cloud)
-    if found.invalid and not names:
+    if found.invalid and not selection.names:
         error_console.print(f"[yellow]{len(found.invalid)} connector(s) with invalid metadata left out; "
                             "run `connector-pipelines validate` to see why[/]")
-    out = Store.open(output.resolve())
+    write_preview_store(result, cache, out)
     for compiled in (result.oss, result.cloud):
-        out.write_bytes_atomic(layout.registry_file_name(compiled.name), compiled.to_bytes())
-        console.print(f"{output / layout.registry_file_name(compiled.name)}: {_count(compiled)}", highlight=False,
-                      soft_wrap=True)
+        shown = output / layout.registry_file(compiled.name)
+        console.print(f"{escape(str(shown))}: {_count(compiled)}", highlight=False, soft_wrap=True)
+    error_console.print(escape(f"browse it: connector-pipelines registry serve --store {output}"), highlight=False,
+                        soft_wrap=True)
 
 
 @app.command("show")
@@ -139,20 +136,19 @@ def show(
         if output_format is OutputFormat.JSON:
             print(json.dumps(entry, indent=2, sort_keys=True))
         else:
-            console.print(_entry_table(entry))
+            print_entry(entry)
         return
     if output_format is OutputFormat.JSON:
         print(json.dumps([_summary(e) for e in entries], indent=2))
         return
-    table = Table(title=f"{registry.value} registry: {len(document['sources'])} sources, "
-                        f"{len(document['destinations'])} destinations", title_justify="left")
-    for column in ("name", "type", "repository", "version", "support", "stage"):
-        table.add_column(column, overflow="fold")  # a narrow terminal wraps values rather than cutting them
+    rows = []
     for e in sorted(entries, key=lambda e: (str(e.get("name", "")).casefold(), e.get("dockerRepository", ""))):
         s = _summary(e)
-        table.add_row(s["name"], s["type"], s["dockerRepository"], s["dockerImageTag"], s["supportLevel"],
-                      s["releaseStage"])
-    console.print(table)
+        rows.append((s["name"], s["type"], s["dockerRepository"], s["dockerImageTag"], s["supportLevel"],
+                     s["releaseStage"]))
+    print_columns(console, ("name", "type", "repository", "version", "support", "stage"), rows,
+                  title=f"{registry.value} registry: {len(document['sources'])} sources, "
+                        f"{len(document['destinations'])} destinations", title_console=error_console)
 
 
 @app.command("diff")
@@ -171,13 +167,13 @@ def diff(
         print(json.dumps(changes.as_dict(), indent=2))
         return
     for ref in changes.added:
-        console.print(f"[green]+ {ref.name}[/] ({ref.kind} {ref.repository} {ref.tag})", highlight=False)
+        console.print(Text.assemble((f"+ {ref.name}", "green"), f" ({ref.kind} {ref.repository} {ref.tag})"))
     for ref in changes.removed:
-        console.print(f"[red]- {ref.name}[/] ({ref.kind} {ref.repository} {ref.tag})", highlight=False)
+        console.print(Text.assemble((f"- {ref.name}", "red"), f" ({ref.kind} {ref.repository} {ref.tag})"))
     for ref, was, now in changes.version_changes:
-        console.print(f"[yellow]~ {ref.name}[/] ({ref.repository}): {was} -> {now}", highlight=False)
+        console.print(Text.assemble((f"~ {ref.name}", "yellow"), f" ({ref.repository}): {was} -> {now}"))
     for ref, fields in changes.changed_fields:
-        console.print(f"  {ref.name} ({ref.repository}): {', '.join(fields)} changed", highlight=False,
+        console.print(escape(f"  {ref.name} ({ref.repository}): {', '.join(fields)} changed"), highlight=False,
                       soft_wrap=True)
     console.print(f"{len(changes.added)} added, {len(changes.removed)} removed, "
                   f"{len(changes.version_changes)} version change(s), "
@@ -221,8 +217,8 @@ def serve(
                             "`connector-pipelines registry generate` (the page will be empty)[/]")
     count = workers or default_workers()
     shown = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
-    console.print(f"serving {root} at {shown}/ ({count} worker{'s' if count > 1 else ''})\n"
-                  f"platform: CONNECTOR_REGISTRY_BASE_URL={shown}/files/", highlight=False, soft_wrap=True)
+    console.print(escape(f"serving {root} at {shown}/ ({count} worker{'s' if count > 1 else ''})\n"
+                         f"platform: CONNECTOR_REGISTRY_BASE_URL={shown}/files/"), highlight=False, soft_wrap=True)
     run(root, host=host, port=port, workers=count, max_age=max_age, access_log=access_log)
 
 
@@ -255,9 +251,9 @@ def _open(value: str, *, must_exist: bool, what: str) -> Store:
 def print_problems(*registries: CompiledRegistry) -> None:
     for compiled in registries:
         for line in compiled.problems:
-            error_console.print(f"[yellow]{compiled.name}: {line}[/]", highlight=False, soft_wrap=True)
+            error_console.print(f"[yellow]{compiled.name}: {escape(line)}[/]", highlight=False, soft_wrap=True)
         for line in compiled.warnings:
-            error_console.print(f"[dim]{compiled.name}: note: {line}[/]", highlight=False, soft_wrap=True)
+            error_console.print(f"[dim]{compiled.name}: note: {escape(line)}[/]", highlight=False, soft_wrap=True)
 
 
 def _count(compiled: CompiledRegistry) -> str:
@@ -275,7 +271,7 @@ def _summary(entry: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _entry_table(entry: dict[str, Any]) -> Table:
+def print_entry(entry: dict[str, Any]) -> None:
     releases = entry.get("releases") or {}
     rows = {
         **_summary(entry),
@@ -291,13 +287,8 @@ def _entry_table(entry: dict[str, Any]) -> Table:
         "spec properties": ", ".join(sorted(((entry.get("spec") or {}).get("connectionSpecification") or {})
                                             .get("properties") or {})) or None,
     }
-    table = Table(show_header=False, title=str(entry.get("name", "")), title_justify="left")
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    for key, value in rows.items():
-        if value:
-            table.add_row(key, str(value))
-    return table
+    print_columns(console, ("field", "value"), [(key, str(value)) for key, value in rows.items() if value],
+                  title=str(entry.get("name", "")), title_console=error_console)
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from connector_build.problems import UserError
+from connector_build.selection import Selection
 from pipelines.cli.build_command import (
     CaBundleOption,
     ConcurrencyOption,
@@ -17,15 +18,9 @@ from pipelines.cli.build_command import (
 )
 from pipelines.cli.console import error_console
 from pipelines.cli.options import (
-    BaseRefOption,
     GlobalOptions,
-    LanguageOption,
-    ModifiedOption,
-    Names,
-    SupportLevelOption,
-    TypeOption,
-    build_selection,
     select_connectors,
+    selection_options,
 )
 
 PARTS = ("qa", "unit", "smoke")
@@ -41,14 +36,10 @@ def parse_only(text: str | None) -> set[str]:
     return parts
 
 
+@selection_options()
 def test(
     ctx: typer.Context,
-    names: Names = None,
-    connector_type: TypeOption = None,
-    language: LanguageOption = None,
-    support_level: SupportLevelOption = None,
-    modified: ModifiedOption = False,
-    base_ref: BaseRefOption = "origin/main",
+    selection: Selection,
     only: str | None = typer.Option(None, "--only", help="Parts to run, comma-separated: qa, unit, smoke. "
                                     "Default: all."),
     config: Path | None = typer.Option(None, "--config", help="Connector config for check/discover/read (default: "
@@ -77,12 +68,12 @@ def test(
     parts = parse_only(only)
     if config is not None and not config.is_file():
         raise UserError(f"--config {config}: no such file")
-    selection = build_selection(names, connector_type, language, support_level, modified, base_ref)
     repo, _, connectors = select_connectors(ctx, selection)
     if not connectors:
         error_console.print("[yellow]no connector selected[/]")
         raise typer.Exit(0)
-    qa_context = QAContext(repo=repo, base_ref=base_ref if ref_exists(repo.root, base_ref) else None)
+    base_ref = selection.base_ref if ref_exists(repo.root, selection.base_ref) else None
+    qa_context = QAContext(repo=repo, base_ref=base_ref)
     needs_image = bool(parts & {"unit", "smoke"})
     engine = open_engine(options.engine.value) if needs_image else None
     build_options = resolve_build_options(repo, image_mirrors=image_mirror, ca_bundle=ca_bundle,

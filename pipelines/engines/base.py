@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import platform as host
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,12 @@ from typing import Protocol
 from connector_build.plan import ContainerPlan
 from pipelines.logs import StepLog
 from registry.auth import RegistryAuth
+
+
+def host_platform() -> str:
+    """This machine's platform, as images name it."""
+    machine = host.machine().lower()
+    return "linux/arm64" if machine in {"aarch64", "arm64"} else "linux/amd64"
 
 
 class EngineError(Exception):

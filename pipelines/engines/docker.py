@@ -37,6 +37,7 @@ from pipelines.engines.base import (
     RegistryAuth,
     RunResult,
     first_line,
+    host_platform,
 )
 from pipelines.engines.dockerfile_render import (
     CA_BUNDLE_NAME,
@@ -76,8 +77,9 @@ class DockerEngine:
             client.ping()
         except docker.errors.DockerException as exc:
             raise EngineUnavailable(
-                f"cannot reach the Docker daemon ({first_line(exc)}); start it with "
-                "`bash scripts/start-docker.sh` or point DOCKER_HOST at one"
+                f"cannot reach the Docker daemon ({first_line(exc)}); start Docker (in a checkout of "
+                "connector-pipelines: bash scripts/start-docker.sh) or point DOCKER_HOST at one; "
+                "`connector-pipelines doctor` checks the rest"
             ) from None
         engine = cls(client)
         engine.remove_orphaned_containers()
@@ -167,6 +169,7 @@ class DockerEngine:
             local_tag = f"{LOCAL_BASE_REPOSITORY}:{_digest_name(resolved.reference)}-{platform.split('/')[1]}"
             parsed = ImageReference.parse(resolved.reference)
             auth = options.auth_for(parsed.registry)
+            before = self._image_id(resolved.reference)
             try:
                 log.write(f"pulling {resolved.reference} for {platform}")
                 image = self.client.images.pull(resolved.reference, platform=platform,
@@ -186,8 +189,25 @@ class DockerEngine:
                     f"not {platform}"
                 )
             image.tag(local_tag)
+            self._keep_plain_tag_native(resolved.reference, platform, before)
             self._resolved_bases[key] = local_tag
             return local_tag
+
+    def _image_id(self, reference: str) -> str | None:
+        try:
+            return str(self.client.images.get(reference).id)
+        except docker.errors.ImageNotFound:
+            return None
+
+    def _keep_plain_tag_native(self, reference: str, platform: str, before: str | None) -> None:
+        """A pull for another platform re-points the plain tag; point it back, so that
+        ``docker run REFERENCE`` after a multi-platform build still runs this machine's image."""
+        if platform == host_platform():
+            return
+        if before:
+            self.client.images.get(before).tag(reference)
+        else:
+            self.client.api.remove_image(reference, noprune=True)  # only the tag: local_tag keeps the image
 
     def _local_image(self, reference: str, platform: str) -> Any:
         try:

@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from pipelines.columns import print_columns
 from pipelines.reports.text import clean
 from pipelines.results import RunReport, StepStatus
 
@@ -17,13 +17,17 @@ STATUS_MARK = {StepStatus.SUCCESS: "✓", StepStatus.FAILURE: "✗", StepStatus.
 FAILURE_TAIL_LINES = 12
 
 
-def summary_table(report: RunReport) -> Table:
-    """connector, step, status (coloured), duration, summary. Text is never read as rich markup."""
+SUMMARY_HEADERS = ("connector", "step", "status", "time", "summary")
+
+
+def summary_title(report: RunReport) -> str:
     passed = sum(c.success for c in report.connectors)
-    title = f"{report.command}: {passed} of {len(report.connectors)} connector(s) succeeded"
-    table = Table(title=title, title_justify="left")
-    for column in ("connector", "step", "status", "time", "summary"):
-        table.add_column(column)
+    return f"{report.command}: {passed} of {len(report.connectors)} connector(s) succeeded"
+
+
+def summary_rows(report: RunReport) -> list[tuple[Text | str, ...]]:
+    """connector, step, status (coloured), duration, summary. Text is never read as rich markup."""
+    rows: list[tuple[Text | str, ...]] = []
     idle: list[str] = []
     for connector in report.connectors:
         if connector.steps and all(step.status is StepStatus.SKIPPED for step in connector.steps):
@@ -31,17 +35,16 @@ def summary_table(report: RunReport) -> Table:
             continue
         for step in connector.steps:
             status = Text(f"{STATUS_MARK[step.status]} {step.status.value}", style=STATUS_STYLE[step.status])
-            table.add_row(Text(connector.connector), Text(step.name), status, f"{step.duration_s:.1f}s",
-                          Text(clean(step.summary)))
+            rows.append((connector.connector, step.name, status, f"{step.duration_s:.1f}s", clean(step.summary)))
     if idle:
         shown = ", ".join(idle[:3]) + (f" and {len(idle) - 3} more" if len(idle) > 3 else "")
         reasons = {next((s.summary for s in c.steps if s.summary), "") for c in report.connectors
                    if c.connector in idle}
         reason = reasons.pop() if len(reasons) == 1 else "see report.json"
-        table.add_row(Text(shown), Text("all"), Text(f"{STATUS_MARK[StepStatus.SKIPPED]} skipped",
-                                                       style=STATUS_STYLE[StepStatus.SKIPPED]),
-                      "", Text(clean(reason) if len(idle) == 1 else f"nothing to do ({clean(reason)})"))
-    return table
+        rows.append((shown, "all", Text(f"{STATUS_MARK[StepStatus.SKIPPED]} skipped",
+                                        style=STATUS_STYLE[StepStatus.SKIPPED]),
+                     "", clean(reason) if len(idle) == 1 else f"nothing to do ({clean(reason)})"))
+    return rows
 
 
 def failure_logs(report: RunReport, tail_lines: int = FAILURE_TAIL_LINES) -> list[Text]:
@@ -58,8 +61,15 @@ def failure_logs(report: RunReport, tail_lines: int = FAILURE_TAIL_LINES) -> lis
 
 
 def print_summary(report: RunReport, console: Console | None = None, error_console: Console | None = None,
-                  tail_lines: int = FAILURE_TAIL_LINES) -> None:
-    (console or Console()).print(summary_table(report))
+                  tail_lines: int = FAILURE_TAIL_LINES, steps_shown: bool = False) -> None:
+    """``steps_shown``: the progress already printed one line per step (no terminal), so the
+    table would only repeat them; print the title line alone."""
+    out = console or Console()
     errors = error_console or Console(stderr=True)
+    if steps_shown:
+        errors.print(Text(summary_title(report)), soft_wrap=True)
+    else:
+        print_columns(out, SUMMARY_HEADERS, summary_rows(report), title=summary_title(report),
+                      free_text=("summary",), title_console=errors)
     for line in failure_logs(report, tail_lines):
         errors.print(line, soft_wrap=True)

@@ -15,9 +15,10 @@ import yaml
 
 from connector_build.monorepo import Monorepo
 from connector_build.recipes import plan_for
-from pipelines.engines.base import BuildOptions
+from pipelines.engines.base import BuildOptions, host_platform
 from pipelines.logs import StepLog
 from tests.conftest import airbyte_fixtures
+from tests.integration.conftest import PYTHON_BASE
 
 pytestmark = pytest.mark.integration
 
@@ -98,6 +99,8 @@ def test_arm64_image_is_arm64_inside_and_out(examples_repo: Path, docker_client,
                                                   options=options))
     attrs = docker_client.images.get(image.image_id).attrs
     assert attrs["Architecture"] == "arm64"
+    # The arm64 pull of the base must leave its plain tag on this machine's image.
+    assert docker_client.images.get(PYTHON_BASE).attrs["Architecture"] == host_platform().split("/")[1]
     assert run_in_image(docker_client, image.image_id, "-m", platform="linux/arm64",
                         entrypoint=["uname"]).strip() == "aarch64"
     spec = spec_message(run_in_image(docker_client, image.image_id, "spec", platform="linux/arm64"))

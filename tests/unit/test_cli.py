@@ -58,3 +58,95 @@ def test_user_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
         assert result.returncode == 2, result.stderr
         assert expected in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def test_list_on_a_pipe_prints_whole_identifiers_in_plain_columns(tmp_path: Path) -> None:
+    long_name = "destination-" + "very-long-name-" * 6 + "end"
+    write_connector(tmp_path, long_name)
+    write_connector(tmp_path, "source-a")
+    result = subprocess.run([sys.executable, "-m", "pipelines.cli.app", "--repo", str(tmp_path), "list"],
+                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "COLUMNS": "80"})
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["name", "type", "language", "version", "support"]  # no path column
+    assert lines[1].split() == [long_name, "destination", "python", "0.1.0", "community"]
+    assert lines[2].split() == ["source-a", "source", "python", "0.1.0", "community"]
+    assert lines[1].index("destination ") == lines[2].index("source ")  # aligned
+    assert "2 connectors" in result.stderr and "2 connectors" not in result.stdout
+    assert "…" not in result.stdout and "\x1b" not in result.stdout
+
+
+def test_global_options_after_the_command(tmp_path: Path) -> None:
+    write_connector(tmp_path, "source-alpha")
+    result = cli("list", "--repo", str(tmp_path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert [c["name"] for c in json.loads(result.stdout)] == ["source-alpha"]
+    assert cli("list", f"--repo={tmp_path}", "--format", "json").returncode == 0
+
+
+def test_unknown_filter_values_are_refused_with_a_suggestion(tmp_path: Path) -> None:
+    write_connector(tmp_path, "source-alpha")
+    result = cli("--repo", str(tmp_path), "list", "--language", "jav")
+    assert result.returncode == 2 and "--language jav: not one of" in result.stderr
+    assert "did you mean java?" in result.stderr
+    result = cli("--repo", str(tmp_path), "list", "--support-level", "certifed")
+    assert result.returncode == 2 and "did you mean certified?" in result.stderr
+
+
+def test_an_empty_selection_from_filters_fails_unless_allowed(tmp_path: Path) -> None:
+    write_connector(tmp_path, "source-alpha")
+    result = cli("--repo", str(tmp_path), "list", "--language", "java")
+    assert result.returncode == 2 and "no connector matches --language java" in result.stderr
+    allowed = cli("--repo", str(tmp_path), "list", "--language", "java", "--allow-empty", "--format", "json")
+    assert allowed.returncode == 0 and json.loads(allowed.stdout) == []
+
+
+def test_a_flag_given_a_value_is_not_read_as_a_connector_name(tmp_path: Path) -> None:
+    write_connector(tmp_path, "source-alpha")
+    result = cli("--repo", str(tmp_path), "validate", "--strict", "true")
+    assert result.returncode == 2
+    assert "'true' is not a connector name: flags such as --modified or --strict take no value" in result.stderr
+
+
+def test_help_shows_flags_as_flags_and_repeatable_options_as_such() -> None:
+    for command in (("validate",), ("build",), ("list",), ("qa", "run"), ("registry", "preview")):
+        text = cli(*command, "--help").stdout
+        assert "<bool>" not in text, command
+        assert "<list[str]>" not in text, command
+        assert "(repeatable)" in text and "--allow-empty" in text
+    build_help = cli("build", "--help").stdout
+    assert "[tool.connector-pipelines.image-mirrors]" in build_help
+
+
+def test_messages_with_brackets_are_printed_as_they_are(tmp_path: Path) -> None:
+    result = cli("--repo", str(tmp_path), "list")
+    assert "set connectors-dir in [tool.connector-pipelines] of pyproject.toml" in result.stderr
+    (tmp_path / "pyproject.toml").write_text("[tool.connector-pipelines\n")
+    result = cli("--repo", str(tmp_path), "list")
+    assert "cannot read [tool.connector-pipelines]: Expected ']'" in result.stderr
+
+
+def test_connectors_dir_outside_the_repo_is_refused(tmp_path: Path) -> None:
+    result = cli("--repo", str(tmp_path), "--connectors-dir", "../../etc", "list")
+    assert result.returncode == 2 and "must be a folder inside the monorepo" in result.stderr
+
+
+def test_global_options_are_moved_before_the_command_and_nothing_else() -> None:
+    from pipelines.cli.command_group import hoist_global_options
+
+    assert hoist_global_options(["list", "--repo", "r", "--type", "source"]) == ["--repo", "r", "list", "--type",
+                                                                                "source"]
+    assert hoist_global_options(["--engine", "docker", "build", "--connectors-dir=c", "x"]) == [
+        "--engine", "docker", "--connectors-dir=c", "build", "x"]
+    assert hoist_global_options(["qa", "run", "--", "--repo"]) == ["qa", "run", "--", "--repo"]
+    assert hoist_global_options(["--version"]) == ["--version"]
+
+
+def test_an_extra_to_install_is_named_with_its_brackets(tmp_path: Path) -> None:
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("s3fs") is not None:
+        pytest.skip("s3fs is installed: no extra to name")
+    result = cli("registry", "generate", "--store", "s3://bucket/store", cwd=tmp_path)
+    assert "pip install 'connector-pipelines[s3]' or '[gcs]'" in result.stderr

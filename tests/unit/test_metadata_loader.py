@@ -86,8 +86,8 @@ def test_historical_registries_spelling_is_read_as_overrides(tmp_path: Path) -> 
         (b"data: !!python/object/apply:os.system ['true']\n", "could not determine a constructor"),
         (b"data: [1, 2\n", "invalid YAML"),
         (b"name: caf\xe9\n", "not valid UTF-8"),
-        (b"- just\n- a list\n", "expected a mapping"),
-        (b"", "found empty"),
+        (b"- just\n- a list\n", "the file is a list: it should hold `metadataSpecVersion"),
+        (b"", "the file is empty: it should hold"),
     ],
 )
 def test_unsafe_or_broken_yaml_gives_one_clear_error(tmp_path: Path, content: bytes, expected: str) -> None:
@@ -111,3 +111,58 @@ def test_oversized_file_is_refused_without_reading_it(tmp_path: Path) -> None:
     path = tmp_path / "metadata.yaml"
     path.write_bytes(b"#" * (MAX_YAML_BYTES + 1))
     assert "more than the limit" in _problems(path)[0]
+
+
+def test_a_misspelt_key_is_reported_at_its_own_line_with_a_suggestion(tmp_path: Path) -> None:
+    folder = write_connector(tmp_path, "source-x")
+    path = folder / "metadata.yaml"
+    path.write_text(path.read_text().replace("dockerImageTag:", "dockerImageTg:"))
+    assert _problems(path) == [f"{path}:8: data.dockerImageTg: unknown field; did you mean dockerImageTag? "
+                               "(dockerImageTag is required)"]
+
+
+def test_an_unknown_optional_key_gets_a_suggestion_too(tmp_path: Path) -> None:
+    folder = write_connector(tmp_path, "source-x", extra="  supportLevl: certified\n")
+    warnings = [str(p) for p in load_metadata(folder / "metadata.yaml").warnings]
+    assert any("data.supportLevl: unknown field" in w and "did you mean supportLevel?" in w for w in warnings)
+
+
+def test_duplicate_keys_name_both_lines(tmp_path: Path) -> None:
+    folder = write_connector(tmp_path, "source-x", extra="  dockerImageTag: 0.2.0\n")
+    assert _problems(folder / "metadata.yaml") == [
+        f"{folder / 'metadata.yaml'}:16: duplicate key 'dockerImageTag' on lines 8 and 16: keep one"]
+
+
+def test_a_version_read_as_a_number_says_to_quote_it(tmp_path: Path) -> None:
+    folder = write_connector(tmp_path, "source-x", version="0.2")
+    [problem] = _problems(folder / "metadata.yaml")
+    assert ":8: data.dockerImageTag: YAML reads 0.2 as a number, not text; put it in quotes, e.g. \"0.2\"" in problem
+
+
+def test_messages_say_what_the_file_should_hold(tmp_path: Path) -> None:
+    path = tmp_path / "metadata.yaml"
+    path.write_text('metadataSpecVersion: "1.0"\ndata:\n')
+    assert _problems(path) == [f"{path}:2: data: should hold fields (indented `key: value` lines below it), "
+                               "but holds nothing"]
+    path.write_text("")
+    assert "it should hold `metadataSpecVersion" in _problems(path)[0]
+    folder = write_connector(tmp_path, "source-x", support="gold")
+    assert "'gold' is not allowed here; write one of 'community', 'certified' or 'archived'" in \
+        _problems(folder / "metadata.yaml")[0]
+
+
+def test_two_connectors_with_one_definition_id_in_a_registry_name_each_other(tmp_path: Path) -> None:
+    from connector_build.monorepo import Monorepo
+
+    enabled = "  registryOverrides:\n    oss:\n      enabled: true\n"
+    shared = "6b1bd2a2-41a5-4d8e-8d5c-8d6c7b1ad2f0"
+    write_connector(tmp_path, "source-one", definition_id=shared, extra=enabled)
+    write_connector(tmp_path, "source-two", definition_id=shared, extra=enabled)
+    write_connector(tmp_path, "source-two-strict-encrypt", definition_id=shared)  # in no registry: fine
+    found = Monorepo.open(tmp_path).discover()
+    assert sorted(found.invalid) == ["source-one", "source-two"]
+    [problem] = found.invalid["source-one"]
+    assert str(problem).startswith(f"airbyte-integrations/connectors/source-one/metadata.yaml:4: data.definitionId: "
+                                   f"{shared} is also the definitionId of "
+                                   "airbyte-integrations/connectors/source-two/metadata.yaml")
+    assert list(found.connectors) == ["source-two-strict-encrypt"]

@@ -68,9 +68,9 @@ def test_preview_then_generate_show_and_diff(monorepo: Path, spec_cache: Path, t
     assert preview.returncode == 0, preview.stderr
     assert "source-beta: no spec at specs/airbyte/source-beta/0.2.0/spec.json; left out of oss" in preview.stderr
     assert "Traceback" not in preview.stderr
-    oss = json.loads((out / "oss_registry.json").read_text())
+    oss = json.loads((out / "registries/v0/oss_registry.json").read_text())
     assert [e["dockerRepository"] for e in oss["sources"]] == ["airbyte/source-alpha"]
-    assert json.loads((out / "cloud_registry.json").read_text()) == {"destinations": [], "sources": []}
+    assert json.loads((out / "registries/v0/cloud_registry.json").read_text()) == {"destinations": [], "sources": []}
 
     # Publish's layout by hand: the preview's entry as the latest oss.json, then regenerate.
     store = Store.open(tmp_path / "store")
@@ -121,3 +121,31 @@ def test_serve_on_a_taken_port(tmp_path: Path) -> None:
 def test_serve_from_a_bucket_says_how_to_sync_one() -> None:
     assert_one_line_error(run("registry", "serve", "--store", "s3://bucket/registry"),
                           "serve needs a store folder on this machine", "aws s3 sync s3://bucket/registry ./store")
+
+
+def test_a_preview_is_a_store_that_registry_serve_serves_as_it_is(monorepo: Path, spec_cache: Path,
+                                                                    tmp_path: Path) -> None:
+    import warnings
+
+    from registry.server import connector_rows, registry_app
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*httpx2")
+        from starlette.testclient import TestClient
+
+    (monorepo / "airbyte-integrations/connectors/source-alpha/icon.svg").write_text("<svg/>")
+    out = tmp_path / "preview"
+    preview = run("--repo", str(monorepo), "registry", "preview", "--spec-cache", str(spec_cache),
+                  "--output", str(out), "--base-url", "http://127.0.0.1:8080/files/")
+    assert preview.returncode == 0, preview.stderr
+    assert f"registry serve --store {out}" in preview.stderr
+    [row] = connector_rows(out)
+    assert row.icon_url == "/files/metadata/airbyte/source-alpha/latest/icon.svg"
+    client = TestClient(registry_app(out))
+    for url in (row.icon_url, row.entry_url, row.spec_url, "/files/registries/v0/oss_registry.json",
+                "/files/metadata/airbyte/source-alpha/latest/metadata.yaml"):
+        assert client.get(url).status_code == 200, url
+    assert client.get(row.spec_url).json() == {"connectionSpecification": {}}
+    [entry] = client.get("/files/registries/v0/oss_registry.json").json()["sources"]
+    assert entry["iconUrl"] == "http://127.0.0.1:8080/files/metadata/airbyte/source-alpha/latest/icon.svg"
+    assert "source-alpha" in client.get("/").text

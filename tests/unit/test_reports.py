@@ -124,9 +124,9 @@ def test_console_summary_and_failure_tail() -> None:
     print_summary(sample_report(), Console(file=out, width=200, no_color=True),
                   Console(file=err, width=200, no_color=True), tail_lines=2)
     table = out.getvalue()
-    assert "test: 1 of 2 connector(s) succeeded" in table
     assert "✗ failure" in table and "3.2s" in table and "pytest: 1 failed, 4 passed" in table
     logs = err.getvalue()
+    assert "test: 1 of 2 connector(s) succeeded" in logs  # not a terminal: stdout holds only the rows
     assert "source-alpha unit: last log lines (/logs/source-alpha/unit.log)" in logs
     assert "collected 5 items" not in logs  # only the last two lines
     assert "<script>alert('x')</script>" in logs  # printed literally, not read as markup
@@ -138,3 +138,36 @@ def test_console_does_not_read_summaries_as_markup() -> None:
     out = StringIO()
     print_summary(report, Console(file=out, width=200), Console(file=StringIO()))
     assert "[red]not markup[/red]" in out.getvalue()
+
+
+def test_on_a_pipe_steps_print_once_and_notices_once_at_the_top() -> None:
+    from pipelines.progress import Progress
+
+    err, out = StringIO(), StringIO()
+    console = Console(file=err, width=80, no_color=True)
+    notices: list[str] = []
+    with Progress(console, ["source-alpha", "source-beta"], notices=lambda: notices) as progress:
+        progress.step_started("source-alpha", "build")
+        notices.append("using mirror localhost:5000/airbyte/base:1 for [docker.io]/airbyte/base:1")
+        for name in ("source-alpha", "source-beta"):
+            progress.step_finished(name, StepResult("build", StepStatus.SUCCESS, 1.0, f"built [airbyte]/{name}:dev"))
+            progress.connector_finished(name)
+    assert Progress.prints_step_lines(console)
+    print_summary(sample_report(), Console(file=out, width=80), console, steps_shown=True)
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "note: using mirror localhost:5000/airbyte/base:1 for [docker.io]/airbyte/base:1"
+    assert sum("note:" in line for line in lines) == 1
+    assert lines[1:3] == ["✓ source-alpha build 1.0s built [airbyte]/source-alpha:dev",
+                          "✓ source-beta build 1.0s built [airbyte]/source-beta:dev"]
+    assert "test: 1 of 2 connector(s) succeeded" in lines
+    assert out.getvalue() == ""  # the steps are not printed again as a table
+
+
+def test_the_step_table_is_left_out_only_where_the_step_lines_already_went(tmp_path: Path) -> None:
+    from pipelines.cli.run_support import same_destination
+
+    with open(tmp_path / "both.log", "w") as both, open(tmp_path / "out.log", "w") as out:
+        shared = Console(file=both)
+        assert same_destination(shared, Console(file=open(both.fileno(), "w", closefd=False)))  # 2>&1
+        assert not same_destination(Console(file=out), shared)  # > out.log 2> both.log
+    assert not same_destination(Console(file=StringIO()), Console(file=StringIO()))
