@@ -1,8 +1,10 @@
 """The publish pipeline: reconcile with the registry, build, push once, verify, then record.
 
 The order is the safety argument. Nothing is written to the store until the images are pushed
-and pulled back; ``latest/`` moves only after the version's own files are written; the marker
-``publish.json`` comes last. A run killed anywhere leaves either nothing or a state the next run
+and pulled back; the registry's ``latest`` tag and the store's ``latest/`` move only after verify,
+after the version's own files are written, and only to the highest released (non-RC, non-pre-release,
+non-yanked) version recorded, so a late publish of an older version never moves them back; the
+marker ``publish.json`` comes last. A run killed anywhere leaves either nothing or a state the next run
 recognises (tag on the registry, no marker: verify and record without pushing).
 
     steps = publish_steps(engine, target, build_options)   # the list reads as the procedure
@@ -37,7 +39,7 @@ from pipelines.logs import StepLog
 from pipelines.publish_state import PublishMode
 from pipelines.results import RunReport, StepStatus
 from pipelines.steps import ConnectorState, Outcome, Step, StepFailed, StepSkipped
-from registry import layout
+from registry import layout, releases
 from registry.auth import RegistryAuth
 from registry.entries import write_registry_entries
 from registry.oci import OCI_INDEX, RegistryClient, image_index
@@ -212,16 +214,8 @@ class PushImages:
         index = image_index(sorted(platform_manifests))
         digest = await client.put_manifest(connector.docker_repository, version, index, OCI_INDEX)
         log.write(f"image index {name}:{version}@{digest}")
-        tags = [version]
-        if is_main_release(version, self.target):
-            await client.put_manifest(connector.docker_repository, "latest", index, OCI_INDEX)
-            tags.append("latest")
-        state.publish.index_digest = digest
-        return Outcome(summary=f"{name}:{'+'.join(tags)} @ {digest[:19]} ({len(platform_manifests)} platforms)")
-
-
-def is_main_release(version: str, target: PublishTarget) -> bool:
-    return not target.pre_release_sha and not versions.is_release_candidate(version)
+        state.publish.index_digest = digest  # `latest` waits for verify: RecordInStore moves it
+        return Outcome(summary=f"{name}:{version} @ {digest[:19]} ({len(platform_manifests)} platforms)")
 
 
 @dataclass
@@ -332,19 +326,41 @@ class RecordInStore:
                                    generated={"git": git} if git else None, package_info=package_info)
 
         channel = release_channel(version, self.target)
-        if channel and self._is_newest(connector, version, channel):
+        moved = False
+        if channel == layout.LATEST:
+            # Verified by now. Only the highest released, non-yanked version recorded becomes the
+            # default: a late or repeated publish of an older version never moves it back.
+            if releases.default_version(store, repo, also=version) == version:
+                await self._tag_latest(connector, publish.index_digest, log)
+                written += releases.point_latest(store, repo, version)
+                moved = True
+            else:
+                log.write(f"{version} is not the highest released version recorded: latest stays")
+        elif channel and self._is_newest(connector, version, channel):
             for file_name in layout.CHANNEL_FILES:
                 data = store.read_bytes(layout.version_file(repo, version, file_name))
                 if data is not None:
                     put(layout.channel_file(repo, channel, file_name), data)
                 elif file_name.endswith(".json"):
                     store.delete(layout.channel_file(repo, channel, file_name))  # that registry dropped it
+            moved = True
         marker = {"digest": publish.index_digest, "version": version, "channel": channel,
                   "published_at": dt.datetime.now(dt.UTC).isoformat(),
                   "platforms": sorted(state.images) or None}
         put(layout.marker(repo, version), _json(marker))
-        return Outcome(summary=f"recorded {version}" + (f", moved {channel}/" if channel else "")
+        return Outcome(summary=f"recorded {version}" + (f", moved {channel}" if moved else "")
                        + f" ({len(written)} files changed)", details={"written": written})
+
+    async def _tag_latest(self, connector: Connector, digest: str, log: StepLog) -> None:
+        """Point the registry's ``latest`` at the verified image index, by digest."""
+        client = self.target.registry_client
+        index = await client.get_manifest(connector.docker_repository, digest)
+        if index is None:
+            raise StepFailed(f"{self.target.image_name(connector.docker_repository)}@{digest} vanished "
+                             "from the registry before latest could move")
+        if await client.manifest_digest(connector.docker_repository, layout.LATEST) != digest:
+            await client.put_manifest(connector.docker_repository, layout.LATEST, index.body, index.media_type)
+        log.write(f"{self.target.image_name(connector.docker_repository)}:latest -> {digest}")
 
     def _is_newest(self, connector: Connector, version: str, channel: layout.Channel) -> bool:
         current = self.target.store.read_bytes(layout.channel_file(connector.docker_repository, channel,

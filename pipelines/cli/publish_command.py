@@ -72,7 +72,7 @@ def publish(
     from pipelines.engines import LazyEngine
     from pipelines.publish_steps import PublishTarget, head_sha, planned_actions, publish_steps
     from registry import layout
-    from registry.compile import generate_registries
+    from registry.compile import RegistryShrinks, generate_registries
     from registry.credentials import registry_auth
     from registry.oci import RegistryAuthError, RegistryClient, RegistryError, RegistryUnreachable
     from registry.publish_lock import PublishLock
@@ -98,6 +98,7 @@ def publish(
     reports_at = report_dir or default_report_dir(repo.root, "publish")
 
     async def main() -> None:
+        shrink_refused = False
         async with RegistryClient.for_registry(registry, auth) as client:
             try:
                 await client.check_access()
@@ -133,10 +134,17 @@ def publish(
                     # Always from the whole store, even when this run recorded nothing: a run that
                     # died after recording, before regenerating, is healed here. Unchanged files
                     # are not rewritten. A store with nothing published gets no registry files.
-                    oss, cloud = generate_registries(target_store, base_url=target.base_url)
-                    error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
-                                        "connector(s)")
+                    try:  # never forced: a publish does not shrink a registry
+                        oss, cloud = generate_registries(target_store, base_url=target.base_url)
+                    except RegistryShrinks as exc:
+                        error_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+                        shrink_refused = True
+                    else:
+                        error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
+                                            "connector(s)")
             finish_run(report, reports_at, notices=engine.notices)
+            if shrink_refused:
+                raise typer.Exit(1)
 
     try:
         anyio.run(main)

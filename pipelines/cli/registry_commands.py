@@ -69,12 +69,24 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or j
 
 
 @app.command("generate")
-def generate(ctx: typer.Context, store: StoreOption = None, base_url: BaseUrlOption = None) -> None:
-    """Regenerate registries/v0/{oss,cloud}_registry.json from the latest published entries in the store."""
+def generate(
+    ctx: typer.Context,
+    store: StoreOption = None,
+    base_url: BaseUrlOption = None,
+    max_dropped_share: float = typer.Option(0.0, "--max-dropped-share", min=0.0, max=1.0,
+                                            help="Share of a registry's connectors a regeneration may drop "
+                                                 "(0: none, 0.05: up to 5%)."),
+    force: bool = typer.Option(False, "--force", help="Write even when connectors would be dropped."),
+) -> None:
+    """Regenerate registries/v0/{oss,cloud}_registry.json from the latest published entries in the store.
+
+    Refuses to replace a registry with one that drops connectors, unless --force.
+    """
     from registry.compile import generate_registries
 
     target = open_store(ctx, store, must_exist=True)
-    oss, cloud = generate_registries(target, base_url=base_url or target.default_base_url())
+    oss, cloud = generate_registries(target, base_url=base_url or target.default_base_url(),
+                                     max_dropped_share=max_dropped_share, force=force)
     print_problems(oss, cloud)
     if not len(oss) and not len(cloud):
         latest = layout.channel_folder("*", layout.LATEST)
