@@ -143,27 +143,36 @@ def show(
 ) -> None:
     """Show a registry from the store: every connector, or one connector's entry."""
     from registry.documents import find_entry, read_registry
+    from registry.releases import all_yanks
 
-    document = read_registry(open_store(ctx, store, must_exist=True), registry.value)
+    target = open_store(ctx, store, must_exist=True)
+    document = read_registry(target, registry.value)
+    yanks = all_yanks(target)  # yanked versions are kept out of the entries; shown beside them
     entries = [*document["sources"], *document["destinations"]]
     if name:
         entry = find_entry(entries, name, registry.value)
+        yanked = yanks.get(str(entry.get("dockerRepository")), {})
         if output_format is OutputFormat.JSON:
             print(json.dumps(entry, indent=2, sort_keys=True))
         else:
-            console.print(_entry_table(entry))
+            table = _entry_table(entry)
+            for version, record in sorted(yanked.items()):
+                table.add_row(f"yanked {version}", f"{record.get('reason', '')} ({record.get('by', '?')}, "
+                                                   f"{record.get('at', '?')})")
+            console.print(table)
         return
     if output_format is OutputFormat.JSON:
-        print(json.dumps([_summary(e) for e in entries], indent=2))
+        print(json.dumps([{**_summary(e), "yanked": sorted(yanks.get(str(e.get("dockerRepository")), {}))}
+                          for e in entries], indent=2))
         return
     table = Table(title=f"{registry.value} registry: {len(document['sources'])} sources, "
                         f"{len(document['destinations'])} destinations", title_justify="left")
-    for column in ("name", "type", "repository", "version", "support", "stage"):
+    for column in ("name", "type", "repository", "version", "support", "stage", "yanked"):
         table.add_column(column, overflow="fold")  # a narrow terminal wraps values rather than cutting them
     for e in sorted(entries, key=lambda e: (str(e.get("name", "")).casefold(), e.get("dockerRepository", ""))):
         s = _summary(e)
         table.add_row(s["name"], s["type"], s["dockerRepository"], s["dockerImageTag"], s["supportLevel"],
-                      s["releaseStage"])
+                      s["releaseStage"], ", ".join(sorted(yanks.get(s["dockerRepository"], {}))))
     console.print(table)
 
 
@@ -176,18 +185,29 @@ def diff(
 ) -> None:
     """Compare two registries: connectors added, removed, re-versioned, and fields changed."""
     from registry.diff import diff_registries
-    from registry.documents import load_registry
+    from registry.documents import load_registry, load_yanks
 
     changes = diff_registries(load_registry(old, registry.value), load_registry(new, registry.value))
+    yanks = {**load_yanks(old), **load_yanks(new)}  # a store (not a file or URL) says what is yanked
+
+    def yanked(repository: str, tag: str) -> str:
+        record = yanks.get(repository, {}).get(tag)
+        return f" [red](yanked {tag}: {record.get('reason', '')})[/]" if record is not None else ""
+
     if output_format is OutputFormat.JSON:
-        print(json.dumps(changes.as_dict(), indent=2))
+        result = changes.as_dict()
+        result["yanked"] = [{"dockerRepository": repo, "dockerImageTag": tag, **record}
+                            for repo, found in sorted(yanks.items()) for tag, record in sorted(found.items())]
+        print(json.dumps(result, indent=2))
         return
     for ref in changes.added:
         console.print(f"[green]+ {ref.name}[/] ({ref.kind} {ref.repository} {ref.tag})", highlight=False)
     for ref in changes.removed:
-        console.print(f"[red]- {ref.name}[/] ({ref.kind} {ref.repository} {ref.tag})", highlight=False)
+        console.print(f"[red]- {ref.name}[/] ({ref.kind} {ref.repository} {ref.tag}){yanked(ref.repository, ref.tag)}",
+                      highlight=False)
     for ref, was, now in changes.version_changes:
-        console.print(f"[yellow]~ {ref.name}[/] ({ref.repository}): {was} -> {now}", highlight=False)
+        console.print(f"[yellow]~ {ref.name}[/] ({ref.repository}): {was} -> {now}{yanked(ref.repository, was)}",
+                      highlight=False)
     for ref, fields in changes.changed_fields:
         console.print(f"  {ref.name} ({ref.repository}): {', '.join(fields)} changed", highlight=False,
                       soft_wrap=True)
