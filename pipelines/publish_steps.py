@@ -32,7 +32,7 @@ from connector_build.metadata import ConnectorMetadata
 from connector_build.metadata_loader import load_metadata
 from connector_build.parse_cache import ParseCache
 from connector_build.plan import PLATFORMS, platform_suffix
-from connector_build.problems import InvalidMetadata
+from connector_build.problems import InvalidMetadata, UserError
 from pipelines.build_steps import BuildImages, spec_from_output
 from pipelines.engines.base import BuildOptions, Engine, RunResult
 from pipelines.logs import StepLog
@@ -44,6 +44,7 @@ from registry.auth import RegistryAuth
 from registry.entries import write_registry_entries
 from registry.oci import OCI_INDEX, RegistryClient, image_index
 from registry.store import Store
+from registry.store_lease import LeaseSettings, StoreLease
 
 
 @dataclass
@@ -59,6 +60,7 @@ class PublishTarget:
     pre_release_sha: str | None = None
     dry_run: bool = False
     platforms: tuple[str, ...] = PLATFORMS
+    lease_settings: LeaseSettings = field(default_factory=LeaseSettings)
 
     def image_name(self, docker_repository: str) -> str:
         return image_name(self.registry, docker_repository)
@@ -161,6 +163,42 @@ class CheckRegistry:
         if wrong:
             raise StepFailed(f"conflict: the image already tagged {version} carries labels {wrong}, "
                              f"not {expected}; not overwriting it")
+
+
+@dataclass
+class HoldConnectorLease:
+    """One publisher at a time per connector, from the push to the marker and ``latest``: parallel
+    jobs on other connectors never wait, a second job on this one waits (bounded) and then finds
+    the version published. The check is redone under the lease; the runner calls :meth:`release`."""
+
+    check: CheckRegistry
+    target: PublishTarget
+    name: str = "lock"
+    lease: StoreLease | None = None
+
+    def skip_reason(self, state: ConnectorState) -> str | None:
+        return None if state.publish.has_work else "nothing to publish"
+
+    async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
+        repository = state.connector.docker_repository
+        settings = self.target.lease_settings
+        try:
+            self.lease = StoreLease(self.target.store, layout.connector_lock(repository),
+                                    f"the publish lease of {repository}", settings)
+            waited = await self.lease.acquire(timeout_s=settings.wait_s, on_wait=log.write)
+        except UserError as exc:
+            raise StepFailed(str(exc)) from None
+        for warning in self.lease.warnings:
+            log.write(f"warning: {warning}")
+        again = await self.check.run(state, log)  # another publisher may have finished it meanwhile
+        held = f"waited {waited:.0f} s for the lease; " if waited >= 1 else ""
+        taken = "took over a stale lease; " if self.lease.warnings else ""
+        return Outcome(summary=f"{taken}{held}{again.summary}", status=again.status)
+
+    def release(self, state: ConnectorState) -> None:
+        if self.lease is not None:
+            self.lease.release()
+            self.lease = None
 
 
 @dataclass
@@ -469,8 +507,7 @@ def publish_steps(engine: Engine, target: PublishTarget, build_options: BuildOpt
         VerifyPublished(engine, target),
         RecordInStore(target),
     ]
-    return [
-        CheckRegistry(target),
-        ValidateForPublish(target),
-        *(DryRun(step) if target.dry_run else step for step in acting),
-    ]
+    check = CheckRegistry(target)
+    if target.dry_run:
+        return [check, ValidateForPublish(target), *(DryRun(step) for step in acting)]
+    return [check, HoldConnectorLease(check, target), ValidateForPublish(target), *acting]

@@ -36,7 +36,6 @@ MARKER_FILE = "publish.json"
 SPEC_FILE = "spec.json"
 CLOUD_SPEC_FILE = "spec.cloud.json"
 YANK_FILE = "yanked.json"
-LOCK_PATH = ".connector-pipelines/publish.lock"
 LOCKS_DIR = ".connector-pipelines/locks"
 REGISTRIES_LOCK = f"{LOCKS_DIR}/registries.lock"
 

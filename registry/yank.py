@@ -15,13 +15,14 @@ import datetime as dt
 import getpass
 import json
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from connector_build.problems import UserError
 from registry import layout, releases
 from registry.compile import CompiledRegistry, generate_registries
 from registry.store import Store
+from registry.store_lease import LeaseSettings, StoreLease
 
 
 class YankError(UserError):
@@ -57,16 +58,18 @@ def resolve_repository(store: Store, name: str) -> str:
     return found[0]
 
 
-def yank(store: Store, targets: Sequence[tuple[str, str]], *, reason: str, by: str, base_url: str) -> YankResult:
-    return _apply(store, targets, reason=reason, by=by, base_url=base_url)
+def yank(store: Store, targets: Sequence[tuple[str, str]], *, reason: str, by: str, base_url: str,
+         settings: LeaseSettings = LeaseSettings(), on_wait: Callable[[str], None] | None = None) -> YankResult:
+    return _apply(store, targets, reason=reason, by=by, base_url=base_url, settings=settings, on_wait=on_wait)
 
 
-def unyank(store: Store, targets: Sequence[tuple[str, str]], *, base_url: str) -> YankResult:
-    return _apply(store, targets, reason=None, by="", base_url=base_url)
+def unyank(store: Store, targets: Sequence[tuple[str, str]], *, base_url: str,
+           settings: LeaseSettings = LeaseSettings(), on_wait: Callable[[str], None] | None = None) -> YankResult:
+    return _apply(store, targets, reason=None, by="", base_url=base_url, settings=settings, on_wait=on_wait)
 
 
 def _apply(store: Store, targets: Sequence[tuple[str, str]], *, reason: str | None, by: str,
-           base_url: str) -> YankResult:
+           base_url: str, settings: LeaseSettings, on_wait: Callable[[str], None] | None) -> YankResult:
     """Check every target first (nothing is written when one is wrong), then mark, re-point, recompile."""
     resolved = [(resolve_repository(store, name), version) for name, version in targets]
     for repository, version in resolved:
@@ -74,6 +77,23 @@ def _apply(store: Store, targets: Sequence[tuple[str, str]], *, reason: str | No
             recorded = sorted(releases.recorded_versions(store, repository))
             raise YankError(f"{repository} {version} is not a recorded version (recorded: "
                             f"{', '.join(recorded[-5:]) or 'none'})")
+    repositories = sorted(dict.fromkeys(repo for repo, _ in resolved))
+    leases = [StoreLease(store, layout.connector_lock(repo), f"the publish lease of {repo}", settings)
+              for repo in repositories]  # a publish of these connectors must not move latest/ meanwhile
+    leases.append(StoreLease(store, layout.REGISTRIES_LOCK, "the registries lease", settings))
+    held: list[StoreLease] = []
+    try:
+        for lease in leases:  # always in this order; a publish never holds two at once
+            lease.acquire_blocking(on_wait=on_wait)
+            held.append(lease)
+        return _apply_held(store, resolved, reason=reason, by=by, base_url=base_url)
+    finally:
+        for lease in held:
+            lease.release()
+
+
+def _apply_held(store: Store, resolved: list[tuple[str, str]], *, reason: str | None, by: str,
+                base_url: str) -> YankResult:
     result = YankResult()
     before = {repo: releases.latest_version(store, repo) for repo, _ in resolved}
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -83,10 +83,16 @@ def generate(
     Refuses to replace a registry with one that drops connectors, unless --force.
     """
     from registry.compile import generate_registries
+    from registry.store_lease import StoreLease
 
     target = open_store(ctx, store, must_exist=True)
-    oss, cloud = generate_registries(target, base_url=base_url or target.default_base_url(),
-                                     max_dropped_share=max_dropped_share, force=force)
+    lease = StoreLease(target, layout.REGISTRIES_LOCK, "the registries lease")  # a publish may be regenerating
+    lease.acquire_blocking(on_wait=lambda line: error_console.print(line, highlight=False, soft_wrap=True))
+    try:
+        oss, cloud = generate_registries(target, base_url=base_url or target.default_base_url(),
+                                         max_dropped_share=max_dropped_share, force=force)
+    finally:
+        lease.release()
     print_problems(oss, cloud)
     if not len(oss) and not len(cloud):
         latest = layout.channel_folder("*", layout.LATEST)

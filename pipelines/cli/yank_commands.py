@@ -40,7 +40,7 @@ def yank(
         raise UserError("--reason must say why the version is yanked")
     target = open_store(ctx, store, must_exist=True)
     result = do_yank(target, _pairs(targets), reason=reason.strip(), by=by or default_actor(),
-                     base_url=base_url or target.default_base_url())
+                     base_url=base_url or target.default_base_url(), on_wait=_say)
     _print(result, "yanked")
 
 
@@ -54,8 +54,12 @@ def unyank(
     from registry.yank import unyank as do_unyank
 
     target = open_store(ctx, store, must_exist=True)
-    result = do_unyank(target, _pairs(targets), base_url=base_url or target.default_base_url())
+    result = do_unyank(target, _pairs(targets), base_url=base_url or target.default_base_url(), on_wait=_say)
     _print(result, "unyanked")
+
+
+def _say(line: str) -> None:
+    error_console.print(line, highlight=False, soft_wrap=True)
 
 
 def _pairs(targets: list[str]) -> list[tuple[str, str]]:

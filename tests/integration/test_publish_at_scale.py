@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from registry.scratch_registry import ScratchRegistry
-from tests.integration.test_publish import publish, report, scratch_registry  # noqa: F401 (fixture)
+from tests.integration.test_publish import (  # noqa: F401 (scratch_registry is a fixture)
+    env_for,
+    publish,
+    publish_command,
+    report,
+    scratch_registry,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images")]
 
@@ -48,3 +55,35 @@ def test_a_late_publish_of_an_older_version_moves_neither_latest(
     assert latest["dockerImageTag"] == "1.0.0"
     assert (store / "metadata" / REPOSITORY / "0.9.0" / "publish.json").is_file()
     assert registry_tags(store)[REPOSITORY] == "1.0.0"
+
+
+def test_parallel_publishers_on_one_store_all_succeed_and_push_each_version_once(
+        examples_repo: Path, scratch_registry: ScratchRegistry, tmp_path: Path) -> None:  # noqa: F811
+    """The CI matrix: one `publish <name>` per connector at once, plus a second job on one of them."""
+    store = tmp_path / "store"
+    names = sorted(p.name for p in (examples_repo / "airbyte-integrations" / "connectors").iterdir())
+    jobs = [*names, CATALOG]
+    processes = [subprocess.Popen(publish_command(examples_repo, scratch_registry, store, name, "--platform",
+                                                  "linux/amd64", "--report-dir", str(tmp_path / f"reports-{i}")),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=env_for(scratch_registry))
+                 for i, name in enumerate(jobs)]
+    finished = [(process.wait(timeout=1500), *process.communicate()) for process in processes]
+    for (code, out, err), name in zip(finished, jobs, strict=True):
+        assert code == 0, f"{name}: {out}{err}"
+
+    catalog_runs = [json.loads((tmp_path / f"reports-{i}" / "report.json").read_text())
+                    for i, name in enumerate(jobs) if name == CATALOG]
+    pushes = [step for run in catalog_runs for c in run["connectors"] for step in c["steps"]
+              if step["name"] == "push" and step["status"] == "success"]
+    assert len(pushes) == 1, "the same version was pushed twice"
+    published = {f"airbyte/{name}" for name in names if name != "source-tiny-archived"}
+    for repository in published:
+        assert (store / "metadata" / repository / "latest" / "oss.json").is_file(), repository
+        assert scratch_registry.digest(repository, "latest") is not None, repository
+    for registry in ("oss", "cloud"):
+        entries = {path.parent.parent.relative_to(store / "metadata").as_posix()
+                   for path in (store / "metadata").glob(f"*/*/latest/{registry}.json")}
+        assert entries and set(registry_tags(store, registry)) == entries, registry
+    assert set(registry_tags(store, "oss")) == published
+    assert not list((store / ".connector-pipelines" / "locks").rglob("*.lock")), "a lease was left behind"
