@@ -24,6 +24,7 @@ from tests.integration.test_publish import (  # noqa: F401 (scratch_registry is 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images")]
 
 CATALOG = "source-tiny-catalog"
+WEATHER = "source-tiny-weather"
 REPOSITORY = f"airbyte/{CATALOG}"
 
 
@@ -87,3 +88,29 @@ def test_parallel_publishers_on_one_store_all_succeed_and_push_each_version_once
         assert entries and set(registry_tags(store, registry)) == entries, registry
     assert set(registry_tags(store, "oss")) == published
     assert not list((store / ".connector-pipelines" / "locks").rglob("*.lock")), "a lease was left behind"
+
+
+def test_verify_failing_leaves_latest_the_store_and_the_registries_as_they_were(
+        examples_repo: Path, scratch_registry: ScratchRegistry, tmp_path: Path) -> None:  # noqa: F811
+    store = tmp_path / "store"
+    first = publish(examples_repo, scratch_registry, store, WEATHER, "--platform", "linux/amd64")
+    assert first.returncode == 0, first.stdout + first.stderr
+    latest_digest = scratch_registry.digest(f"airbyte/{WEATHER}", "latest")
+    before = {path: path.read_bytes() for path in store.rglob("*") if path.is_file()}
+
+    connector = examples_repo / "airbyte-integrations" / "connectors" / WEATHER
+    (connector / "main.py").write_text("import sys\nsys.exit(3)  # an image whose spec fails\n")
+    set_version(examples_repo, WEATHER, "0.2.1")
+    broken = publish(examples_repo, scratch_registry, store, WEATHER, "--platform", "linux/amd64")
+
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert report(broken)[WEATHER]["verify"]["status"] == "failure"
+    assert scratch_registry.digest(f"airbyte/{WEATHER}", "0.2.1") is not None  # pushed: a rerun only verifies
+    assert scratch_registry.digest(f"airbyte/{WEATHER}", "latest") == latest_digest
+    after = {path: path.read_bytes() for path in store.rglob("*") if path.is_file()}
+    assert {p for p in after if "/0.2.1/" in p.as_posix()} == set(), "nothing recorded for the failed version"
+    for name in ("oss_registry.json", "cloud_registry.json"):
+        path = store / "registries" / "v0" / name
+        assert after[path] == before[path], name
+    latest = store / "metadata" / "airbyte" / WEATHER / "latest" / "oss.json"
+    assert after[latest] == before[latest]
