@@ -101,3 +101,12 @@ def test_cli_yank_then_show_and_diff_mark_it(store: Store, tmp_path: Path) -> No
     assert odd.returncode != 0 and "'alpha' has no version" in odd.stderr and "Traceback" not in odd.stderr
     restored = cli("unyank", "alpha", "1.1.0", "--store", store.url)
     assert restored.returncode == 0 and "1.0.0 -> 1.1.0" in restored.stdout
+
+
+def test_the_registry_page_shows_yanked_versions(store: Store) -> None:
+    from registry.server import render_page
+
+    yank(store, [("alpha", "1.1.0")], reason="breaks sync", by="ci", base_url=BASE_URL)
+    root = store.local_root
+    assert root is not None
+    assert "(yanked 1.1.0)" in render_page(root)
