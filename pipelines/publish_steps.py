@@ -1,8 +1,10 @@
 """The publish pipeline: reconcile with the registry, build, push once, verify, then record.
 
 The order is the safety argument. Nothing is written to the store until the images are pushed
-and pulled back; ``latest/`` moves only after the version's own files are written; the marker
-``publish.json`` comes last. A run killed anywhere leaves either nothing or a state the next run
+and pulled back; the registry's ``latest`` tag and the store's ``latest/`` move only after verify,
+after the version's own files are written, and only to the highest released (non-RC, non-pre-release,
+non-yanked) version recorded, so a late publish of an older version never moves them back; the
+marker ``publish.json`` comes last. A run killed anywhere leaves either nothing or a state the next run
 recognises (tag on the registry, no marker: verify and record without pushing).
 
     steps = publish_steps(engine, target, build_options)   # the list reads as the procedure
@@ -30,7 +32,7 @@ from connector_build.metadata import ConnectorMetadata
 from connector_build.metadata_loader import load_metadata
 from connector_build.parse_cache import ParseCache
 from connector_build.plan import PLATFORMS, platform_suffix
-from connector_build.problems import InvalidMetadata
+from connector_build.problems import InvalidMetadata, UserError
 from connector_build.recipes import builds_from_lock
 from pipelines.build_steps import BuildImages, spec_from_output
 from pipelines.engines.base import BuildOptions, Engine, RunResult
@@ -38,11 +40,12 @@ from pipelines.logs import StepLog
 from pipelines.publish_state import PublishMode
 from pipelines.results import RunReport, StepStatus
 from pipelines.steps import ConnectorState, Outcome, Step, StepFailed, StepSkipped
-from registry import layout
+from registry import layout, releases
 from registry.auth import RegistryAuth
 from registry.entries import write_registry_entries
 from registry.oci import OCI_INDEX, RegistryClient, image_index
 from registry.store import Store
+from registry.store_lease import LeaseSettings, StoreLease
 
 
 @dataclass
@@ -58,6 +61,7 @@ class PublishTarget:
     pre_release_sha: str | None = None
     dry_run: bool = False
     platforms: tuple[str, ...] = PLATFORMS
+    lease_settings: LeaseSettings = field(default_factory=LeaseSettings)
 
     def image_name(self, docker_repository: str) -> str:
         return image_name(self.registry, docker_repository)
@@ -163,6 +167,42 @@ class CheckRegistry:
 
 
 @dataclass
+class HoldConnectorLease:
+    """One publisher at a time per connector, from the push to the marker and ``latest``: parallel
+    jobs on other connectors never wait, a second job on this one waits (bounded) and then finds
+    the version published. The check is redone under the lease; the runner calls :meth:`release`."""
+
+    check: CheckRegistry
+    target: PublishTarget
+    name: str = "lock"
+    lease: StoreLease | None = None
+
+    def skip_reason(self, state: ConnectorState) -> str | None:
+        return None if state.publish.has_work else "nothing to publish"
+
+    async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
+        repository = state.connector.docker_repository
+        settings = self.target.lease_settings
+        try:
+            self.lease = StoreLease(self.target.store, layout.connector_lock(repository),
+                                    f"the publish lease of {repository}", settings)
+            waited = await self.lease.acquire(timeout_s=settings.wait_s, on_wait=log.write)
+        except UserError as exc:
+            raise StepFailed(str(exc)) from None
+        for warning in self.lease.warnings:
+            log.write(f"warning: {warning}")
+        again = await self.check.run(state, log)  # another publisher may have finished it meanwhile
+        held = f"waited {waited:.0f} s for the lease; " if waited >= 1 else ""
+        taken = "took over a stale lease; " if self.lease.warnings else ""
+        return Outcome(summary=f"{taken}{held}{again.summary}", status=again.status)
+
+    def release(self, state: ConnectorState) -> None:
+        if self.lease is not None:
+            self.lease.release()
+            self.lease = None
+
+
+@dataclass
 class BuildForPublish:
     """The build step, only for versions that are not on the registry yet."""
 
@@ -213,16 +253,8 @@ class PushImages:
         index = image_index(sorted(platform_manifests))
         digest = await client.put_manifest(connector.docker_repository, version, index, OCI_INDEX)
         log.write(f"image index {name}:{version}@{digest}")
-        tags = [version]
-        if is_main_release(version, self.target):
-            await client.put_manifest(connector.docker_repository, "latest", index, OCI_INDEX)
-            tags.append("latest")
-        state.publish.index_digest = digest
-        return Outcome(summary=f"{name}:{'+'.join(tags)} @ {digest[:19]} ({len(platform_manifests)} platforms)")
-
-
-def is_main_release(version: str, target: PublishTarget) -> bool:
-    return not target.pre_release_sha and not versions.is_release_candidate(version)
+        state.publish.index_digest = digest  # `latest` waits for verify: RecordInStore moves it
+        return Outcome(summary=f"{name}:{version} @ {digest[:19]} ({len(platform_manifests)} platforms)")
 
 
 @dataclass
@@ -346,19 +378,41 @@ class RecordInStore:
                                    generated={"git": git} if git else None, package_info=package_info)
 
         channel = release_channel(version, self.target)
-        if channel and self._is_newest(connector, version, channel):
+        moved = False
+        if channel == layout.LATEST:
+            # Verified by now. Only the highest released, non-yanked version recorded becomes the
+            # default: a late or repeated publish of an older version never moves it back.
+            if releases.default_version(store, repo, also=version) == version:
+                await self._tag_latest(connector, publish.index_digest, log)
+                written += releases.point_latest(store, repo, version)
+                moved = True
+            else:
+                log.write(f"{version} is not the highest released version recorded: latest stays")
+        elif channel and self._is_newest(connector, version, channel):
             for file_name in layout.CHANNEL_FILES:
                 data = store.read_bytes(layout.version_file(repo, version, file_name))
                 if data is not None:
                     put(layout.channel_file(repo, channel, file_name), data)
                 elif file_name.endswith(".json"):
                     store.delete(layout.channel_file(repo, channel, file_name))  # that registry dropped it
+            moved = True
         marker = {"digest": publish.index_digest, "version": version, "channel": channel,
                   "published_at": dt.datetime.now(dt.UTC).isoformat(),
                   "platforms": sorted(state.images) or None}
         put(layout.marker(repo, version), _json(marker))
-        return Outcome(summary=f"recorded {version}" + (f", moved {channel}/" if channel else "")
+        return Outcome(summary=f"recorded {version}" + (f", moved {channel}" if moved else "")
                        + f" ({len(written)} files changed)", details={"written": written})
+
+    async def _tag_latest(self, connector: Connector, digest: str, log: StepLog) -> None:
+        """Point the registry's ``latest`` at the verified image index, by digest."""
+        client = self.target.registry_client
+        index = await client.get_manifest(connector.docker_repository, digest)
+        if index is None:
+            raise StepFailed(f"{self.target.image_name(connector.docker_repository)}@{digest} vanished "
+                             "from the registry before latest could move")
+        if await client.manifest_digest(connector.docker_repository, layout.LATEST) != digest:
+            await client.put_manifest(connector.docker_repository, layout.LATEST, index.body, index.media_type)
+        log.write(f"{self.target.image_name(connector.docker_repository)}:latest -> {digest}")
 
     def _is_newest(self, connector: Connector, version: str, channel: layout.Channel) -> bool:
         current = self.target.store.read_bytes(layout.channel_file(connector.docker_repository, channel,
@@ -467,8 +521,7 @@ def publish_steps(engine: Engine, target: PublishTarget, build_options: BuildOpt
         VerifyPublished(engine, target),
         RecordInStore(target),
     ]
-    return [
-        CheckRegistry(target),
-        ValidateForPublish(target),
-        *(DryRun(step) if target.dry_run else step for step in acting),
-    ]
+    check = CheckRegistry(target)
+    if target.dry_run:
+        return [check, ValidateForPublish(target), *(DryRun(step) for step in acting)]
+    return [check, HoldConnectorLease(check, target), ValidateForPublish(target), *acting]

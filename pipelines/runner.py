@@ -65,20 +65,26 @@ async def run_connector(
 ) -> ConnectorState:
     state = ConnectorState(connector=connector)
     failed_step: str | None = None
-    for step in steps:
-        if failed_step:
-            result = StepResult.skipped(step.name, f"skipped: {failed_step} failed")
-        elif reason := step.skip_reason(state):
-            result = StepResult.skipped(step.name, reason)
-        else:
+    try:
+        for step in steps:
+            if failed_step:
+                result = StepResult.skipped(step.name, f"skipped: {failed_step} failed")
+            elif reason := step.skip_reason(state):
+                result = StepResult.skipped(step.name, reason)
+            else:
+                if progress:
+                    progress.step_started(connector.name, step.name)
+                result = await run_step(step, state, report_dir / connector.name / f"{step.name}.log", progress)
+                if result.status is StepStatus.FAILURE:
+                    failed_step = step.name
+            report.steps.append(result)
             if progress:
-                progress.step_started(connector.name, step.name)
-            result = await run_step(step, state, report_dir / connector.name / f"{step.name}.log", progress)
-            if result.status is StepStatus.FAILURE:
-                failed_step = step.name
-        report.steps.append(result)
-        if progress:
-            progress.step_finished(connector.name, result)
+                progress.step_finished(connector.name, result)
+    finally:
+        for step in steps:  # however the pipeline ended: give back what a step holds (a store lease)
+            release = getattr(step, "release", None)
+            if callable(release):
+                release(state)
     if progress:
         progress.connector_finished(connector.name)
     return state

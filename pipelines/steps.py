@@ -53,6 +53,9 @@ class ConnectorState:
 
 
 class Step(Protocol):
+    """A step may also define ``release(state)``: called once its connector's pipeline ends, however
+    it ends, to give back what it holds (the publish lease)."""
+
     name: str
 
     def skip_reason(self, state: ConnectorState) -> str | None:

@@ -11,7 +11,7 @@ fail to load). Entries are sorted by name, then repository, so a regeneration di
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ import orjson
 from pydantic import ValidationError
 
 from connector_build import versions
+from connector_build.problems import UserError
 from registry import layout
 from registry.json_files import dump_json
 from registry.layout import LATEST, RELEASE_CANDIDATE
@@ -64,12 +65,22 @@ class PublishedEntry:
     entry: dict[str, Any]
 
 
-def generate_registries(store: Store, *, base_url: str) -> tuple[CompiledRegistry, CompiledRegistry]:
+class RegistryShrinks(UserError):
+    """A regeneration would drop connectors from a registry that lists them."""
+
+
+def generate_registries(store: Store, *, base_url: str, max_dropped_share: float = 0.0, force: bool = False,
+                        expected_drops: Collection[str] = ()) -> tuple[CompiledRegistry, CompiledRegistry]:
     """Read ``metadata/**/{latest,release_candidate}/{oss,cloud}.json``; write both registry files.
 
     ``iconUrl`` is pointed at ``<base_url>/metadata/<repo>/latest/icon.svg`` when that icon is in
     the store (and dropped when it is not), so a store served somewhere new needs only a rerun.
     Each file is replaced atomically; an unchanged file is not rewritten.
+
+    A non-empty registry is never replaced by one that drops more than ``max_dropped_share`` of
+    its connectors (default: none), unless ``force``: a half-synced or wrong store would otherwise
+    empty what every platform reads. ``expected_drops`` (repositories) are drops asked for (a yank
+    of a connector's last version). Nothing is written when either registry would shrink.
     """
     found = _published_files(store)
     icons = {key for key, channel, name in found if channel == LATEST and name == layout.ICON_FILE}
@@ -88,9 +99,39 @@ def generate_registries(store: Store, *, base_url: str) -> tuple[CompiledRegistr
             by_channel[channel].append(PublishedEntry(key, path, _with_icon(entry, icon)))
         result = assemble_registry(registry, by_channel[LATEST], by_channel[RELEASE_CANDIDATE])
         result.problems[:0] = problems
-        store.write_bytes_atomic(layout.registry_file(registry), result.to_bytes())
+        if not force:
+            _refuse_shrinking(store, result, max_dropped_share, set(expected_drops))
         compiled.append(result)
+    for result in compiled:
+        store.write_bytes_atomic(layout.registry_file(result.name), result.to_bytes())
     return compiled[0], compiled[1]
+
+
+def dropped_connectors(store: Store, compiled: CompiledRegistry) -> tuple[list[str], int]:
+    """Repositories the registry file in the store lists and ``compiled`` does not, and how many it lists."""
+    raw = store.read_bytes(layout.registry_file(compiled.name))
+    if not raw:
+        return [], 0
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return [], 0  # an unreadable registry protects nothing: replacing it is the repair
+    if not isinstance(document, dict):
+        return [], 0
+    before = {str(e.get("dockerRepository")) for kind in ("sources", "destinations")
+              for e in document.get(kind) or [] if isinstance(e, dict)}
+    after = {str(e.get("dockerRepository")) for e in (*compiled.sources, *compiled.destinations)}
+    return sorted(before - after), len(before)
+
+
+def _refuse_shrinking(store: Store, compiled: CompiledRegistry, max_share: float, expected: set[str]) -> None:
+    dropped, listed = dropped_connectors(store, compiled)
+    unexpected = [repo for repo in dropped if repo not in expected]
+    if listed and unexpected and len(unexpected) / listed > max_share:
+        shown = ", ".join(unexpected[:5]) + (f" (+{len(unexpected) - 5} more)" if len(unexpected) > 5 else "")
+        raise RegistryShrinks(
+            f"{layout.registry_file(compiled.name)}: regenerating would drop {len(unexpected)} of its {listed} "
+            f"connector(s) ({shown}); not written. Check the store, or pass --force (or --max-dropped-share)")
 
 
 def assemble_registry(

@@ -49,6 +49,18 @@ def load_registry(source: str, registry: str) -> dict[str, Any]:
     return read_registry(target, registry)
 
 
+def load_yanks(source: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """The yanks recorded in ``source`` when it is a store folder; a file or a URL records none."""
+    if source.startswith(("http://", "https://")) or source.endswith(".json"):
+        return {}
+    target = Store.open(source)
+    if not target.is_present():
+        return {}
+    from registry.releases import all_yanks
+
+    return all_yanks(target)
+
+
 def read_registry(store: Store, registry: str) -> dict[str, Any]:
     """The store's generated registry document; a one-line error when there is none yet."""
     path = layout.registry_file(registry)

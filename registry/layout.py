@@ -3,14 +3,18 @@
 Nothing else in the project builds a store path; a change of layout is a change here.
 
     metadata/<dockerRepository>/<version>/{metadata.yaml,icon.svg,oss.json,cloud.json,publish.json}
+    metadata/<dockerRepository>/<version>/yanked.json                                  ours: a yank
     metadata/<dockerRepository>/latest/{metadata.yaml,icon.svg,oss.json,cloud.json}   main releases
     metadata/<dockerRepository>/release_candidate/{...}                                release candidates
     specs/<dockerRepository>/<version>/spec.json (+ spec.cloud.json)
     connector_dependencies/<repo without airbyte/>/<version>/dependencies.json
     registries/v0/{oss,cloud}_registry.json
-    .connector-pipelines/publish.lock                                                  one publish at a time
+    .connector-pipelines/locks/<dockerRepository>.lock                                 one publisher per connector
+    .connector-pipelines/locks/registries.lock                                         one registry regeneration
 
 ``publish.json`` (the marker) is ours: written last, it says a version is published and recorded.
+``yanked.json`` is ours too: the version stays recorded (and on the OCI registry) but is never the
+connector's default again until unyanked.
 
     layout.version_file("airbyte/source-x", "1.2.3", layout.METADATA_FILE)
     # -> "metadata/airbyte/source-x/1.2.3/metadata.yaml"
@@ -31,7 +35,9 @@ ICON_FILE = "icon.svg"
 MARKER_FILE = "publish.json"
 SPEC_FILE = "spec.json"
 CLOUD_SPEC_FILE = "spec.cloud.json"
-LOCK_PATH = ".connector-pipelines/publish.lock"
+YANK_FILE = "yanked.json"
+LOCKS_DIR = ".connector-pipelines/locks"
+REGISTRIES_LOCK = f"{LOCKS_DIR}/registries.lock"
 
 CHANNEL_FILES = (METADATA_FILE, ICON_FILE, "oss.json", "cloud.json")
 """What ``latest/`` and ``release_candidate/`` hold: copies of the version folder's files."""
@@ -56,6 +62,36 @@ def version_file(repository: str, version: str, name: str) -> str:
 def marker(repository: str, version: str) -> str:
     """The marker a publish writes last: the version is pushed, verified and recorded."""
     return version_file(repository, version, MARKER_FILE)
+
+
+def yank_marker(repository: str, version: str) -> str:
+    """Present while the version is yanked: who, when and why."""
+    return version_file(repository, version, YANK_FILE)
+
+
+def version_marker_glob(repository: str, name: str = MARKER_FILE) -> str:
+    """Every version's ``publish.json`` (or ``yanked.json``) of one connector."""
+    return version_file(repository, "*", name)
+
+
+def version_of_marker(path: str) -> str:
+    """The version folder a :func:`marker` or :func:`yank_marker` path names."""
+    return path.split("/")[-2]
+
+
+def repository_of_marker(path: str) -> str:
+    """The repository a :func:`marker` or :func:`yank_marker` path names (a :meth:`Store.find` path)."""
+    return "/".join(path.split("/")[1:-2])
+
+
+def repository_glob(folder_name: str) -> str:
+    """The store folders of a connector named by its folder name (``source-x``), whatever its org."""
+    return f"{METADATA_DIR}/*/{folder_name}"
+
+
+def connector_lock(repository: str) -> str:
+    """Held while one publisher pushes and records any version of this connector."""
+    return f"{LOCKS_DIR}/{repository}.lock"
 
 
 def channel_folder(repository: str, channel: Channel) -> str:

@@ -25,10 +25,13 @@ import anyio
 import anyio.to_thread
 import jinja2
 
+from connector_build import versions
 from registry import layout
 from registry.compile import sort_key
 from registry.http_files import FilesApp, Resource, Scope, send_plain, send_resource, stamp_of
 from registry.models import REGISTRIES, definition_id, entry_kind
+from registry.releases import all_yanks
+from registry.store import Store
 
 FILES_PREFIX = "/files"
 DEFAULT_MAX_AGE = 60
@@ -58,6 +61,8 @@ class ConnectorRow:
     icon_url: str | None
     entry_url: str
     spec_url: str
+    yanked: tuple[str, ...] = ()
+    """Versions taken back by ``yank``: kept out of the entries, shown beside them."""
 
     @property
     def search_text(self) -> str:
@@ -108,6 +113,7 @@ def connector_rows(store_root: Path) -> list[ConnectorRow]:
         document = _read_json(store_root / layout.registry_file(registry))
         for entry in [*document.get("sources", []), *document.get("destinations", [])]:
             entries.setdefault(definition_id(entry) or entry.get("dockerRepository", ""), {})[registry] = entry
+    yanks = all_yanks(Store.open(store_root))
     rows = []
     for by_registry in entries.values():
         main = by_registry.get("oss") or by_registry["cloud"]
@@ -123,6 +129,7 @@ def connector_rows(store_root: Path) -> list[ConnectorRow]:
             icon_url=f"{FILES_PREFIX}/{icon}" if (store_root / icon).is_file() else None,
             entry_url=f"{FILES_PREFIX}/{layout.channel_file(folder, layout.LATEST, layout.entry_file_name(registry))}",
             spec_url=f"{FILES_PREFIX}/{layout.spec_file(main['dockerRepository'], main['dockerImageTag'])}",
+            yanked=tuple(sorted(yanks.get(folder, {}), key=versions.sort_key)),
         ))
     return sorted(rows, key=lambda r: sort_key({"name": r.name, "dockerRepository": r.repository}))
 

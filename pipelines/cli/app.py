@@ -21,6 +21,7 @@ from pipelines.cli import (
     qa_commands,
     registry_commands,
     run_tests_command,
+    yank_commands,
 )
 from pipelines.cli.command_group import CommandGroup
 from pipelines.cli.console import error_console
@@ -77,6 +78,8 @@ app.command("build")(build_command.build)
 app.command("test")(run_tests_command.test)
 app.command("publish")(publish_command.publish)
 app.command("doctor")(doctor_command.doctor)
+app.command("yank")(yank_commands.yank)
+app.command("unyank")(yank_commands.unyank)
 app.add_typer(qa_commands.app, name="qa")
 app.add_typer(registry_commands.app, name="registry")
 

@@ -52,6 +52,12 @@ def publish(
     ca_bundle: CaBundleOption = None,
     build_network: NetworkOption = "host",
     image_mirror: MirrorOption = None,
+    lock_timeout: float = typer.Option(1800, "--lock-timeout", min=0,
+                                       help="Seconds to wait for a connector or the registries while another "
+                                            "publisher holds them."),
+    lock_lease: float = typer.Option(180, "--lock-lease", min=5,
+                                     help="Seconds a lease stays good unrenewed: after that, a publisher "
+                                          "killed elsewhere is taken over (with a warning)."),
 ) -> None:
     """Push each connector version not yet published (once), record it in the store, regenerate the registries.
 
@@ -64,11 +70,11 @@ def publish(
     from pipelines.engines import LazyEngine
     from pipelines.publish_steps import PublishTarget, head_sha, planned_actions, publish_steps
     from registry import layout
-    from registry.compile import generate_registries
+    from registry.compile import RegistryShrinks, generate_registries
     from registry.credentials import registry_auth
     from registry.oci import RegistryAuthError, RegistryClient, RegistryError, RegistryUnreachable
-    from registry.publish_lock import PublishLock
     from registry.store import Store
+    from registry.store_lease import LeaseSettings, StoreLease, check_atomic_create
 
     options: GlobalOptions = ctx.obj
     repo, _, connectors = select_connectors(ctx, selection)
@@ -84,11 +90,14 @@ def publish(
     store_url = store if store and "://" in store else str(Path(store).resolve()) if store \
         else str(repo.root / ".connector-pipelines" / "store")
     target_store = Store.open(store_url)
+    check_atomic_create(target_store)  # parallel publishers need it: refuse now, in one line
+    lease_settings = LeaseSettings(lease_s=lock_lease, wait_s=lock_timeout)
     auth = registry_auth(registry)
     engine = LazyEngine(options.engine.value)  # connects only if something has to be built or run
     reports_at = report_dir or default_report_dir(repo.root, "publish")
 
     async def main() -> None:
+        shrink_refused = False
         async with RegistryClient.for_registry(registry, auth) as client:
             try:
                 await client.check_access()
@@ -99,36 +108,44 @@ def publish(
             target = PublishTarget(
                 registry=registry, registry_client=client, auth=auth, store=target_store,
                 base_url=base_url or target_store.default_base_url(), repo_root=repo.root,
-                pre_release_sha=sha, dry_run=dry_run, platforms=tuple(platforms),
+                pre_release_sha=sha, dry_run=dry_run, platforms=tuple(platforms), lease_settings=lease_settings,
             )
-            lock = _NoLock() if dry_run else PublishLock(target_store, owner_note=f"publish {len(connectors)}")
-            with lock:
-                for warning in lock.warnings:
-                    error_console.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
 
-                def steps_for(connector) -> list:
-                    return publish_steps(engine, target, build_options)
+            def steps_for(connector) -> list:
+                return publish_steps(engine, target, build_options)
 
-                try:
-                    report = await run_with_progress(connectors, steps_for, command="publish",
-                                                     engine_name=options.engine.value, concurrency=concurrency,
-                                                     report_dir=reports_at,
-                                                     notices=lambda: engine.notices)
-                finally:
-                    await engine.close()
-                if dry_run:
-                    planned = planned_actions(report)
-                    for line in planned:
-                        console.print(escape(line), highlight=False, soft_wrap=True)
-                    console.print(f"[bold]dry run:[/] {len(planned)} action(s) planned, nothing touched")
-                elif not pre_release and target_store.glob(layout.LATEST_METADATA_GLOB):
-                    # Always from the whole store, even when this run recorded nothing: a run that
-                    # died after recording, before regenerating, is healed here. Unchanged files
-                    # are not rewritten. A store with nothing published gets no registry files.
+            try:  # each connector's steps hold that connector's lease (see HoldConnectorLease)
+                report = await run_with_progress(connectors, steps_for, command="publish",
+                                                 engine_name=options.engine.value, concurrency=concurrency,
+                                                 report_dir=reports_at, notices=lambda: engine.notices)
+            finally:
+                await engine.close()
+            if dry_run:
+                planned = planned_actions(report)
+                for line in planned:
+                    console.print(escape(line), highlight=False, soft_wrap=True)
+                console.print(f"[bold]dry run:[/] {len(planned)} action(s) planned, nothing touched")
+            elif not pre_release and target_store.glob(layout.LATEST_METADATA_GLOB):
+                # Always from the whole store, even when this run recorded nothing: a run that
+                # died after recording, before regenerating, is healed here. Unchanged files
+                # are not rewritten. A store with nothing published gets no registry files.
+                lease = StoreLease(target_store, layout.REGISTRIES_LOCK, "the registries lease", lease_settings)
+                await lease.acquire(on_wait=lambda line: error_console.print(escape(line), highlight=False))
+                try:  # never forced: a publish does not shrink a registry
+                    for warning in lease.warnings:
+                        error_console.print(f"[yellow]warning:[/] {escape(str(warning))}", highlight=False)
                     oss, cloud = generate_registries(target_store, base_url=target.base_url)
+                except RegistryShrinks as exc:
+                    error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+                    shrink_refused = True
+                else:
                     error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
                                         "connector(s)")
+                finally:
+                    lease.release()
             finish_run(report, reports_at)
+            if shrink_refused:
+                raise typer.Exit(1)
 
     try:
         anyio.run(main)
@@ -137,12 +154,3 @@ def publish(
     finally:
         remove_engine_containers(engine)
 
-
-class _NoLock:
-    warnings: list[str] = []
-
-    def __enter__(self) -> _NoLock:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None

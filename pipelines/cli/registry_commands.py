@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -66,12 +67,30 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or j
 
 
 @app.command("generate")
-def generate(ctx: typer.Context, store: StoreOption = None, base_url: BaseUrlOption = None) -> None:
-    """Regenerate registries/v0/{oss,cloud}_registry.json from the latest published entries in the store."""
+def generate(
+    ctx: typer.Context,
+    store: StoreOption = None,
+    base_url: BaseUrlOption = None,
+    max_dropped_share: float = typer.Option(0.0, "--max-dropped-share", min=0.0, max=1.0,
+                                            help="Share of a registry's connectors a regeneration may drop "
+                                                 "(0: none, 0.05: up to 5%)."),
+    force: bool = typer.Option(False, "--force", help="Write even when connectors would be dropped."),
+) -> None:
+    """Regenerate registries/v0/{oss,cloud}_registry.json from the latest published entries in the store.
+
+    Refuses to replace a registry with one that drops connectors, unless --force.
+    """
     from registry.compile import generate_registries
+    from registry.store_lease import StoreLease
 
     target = open_store(ctx, store, must_exist=True)
-    oss, cloud = generate_registries(target, base_url=base_url or target.default_base_url())
+    lease = StoreLease(target, layout.REGISTRIES_LOCK, "the registries lease")  # a publish may be regenerating
+    lease.acquire_blocking(on_wait=lambda line: error_console.print(line, highlight=False, soft_wrap=True))
+    try:
+        oss, cloud = generate_registries(target, base_url=base_url or target.default_base_url(),
+                                         max_dropped_share=max_dropped_share, force=force)
+    finally:
+        lease.release()
     print_problems(oss, cloud)
     if not len(oss) and not len(cloud):
         latest = layout.channel_folder("*", layout.LATEST)
@@ -128,25 +147,32 @@ def show(
 ) -> None:
     """Show a registry from the store: every connector, or one connector's entry."""
     from registry.documents import find_entry, read_registry
+    from registry.releases import all_yanks
 
-    document = read_registry(open_store(ctx, store, must_exist=True), registry.value)
+    target = open_store(ctx, store, must_exist=True)
+    document = read_registry(target, registry.value)
+    yanks = all_yanks(target)  # yanked versions are kept out of the entries; shown beside them
     entries = [*document["sources"], *document["destinations"]]
     if name:
         entry = find_entry(entries, name, registry.value)
+        yanked = yanks.get(str(entry.get("dockerRepository")), {})
         if output_format is OutputFormat.JSON:
             print(json.dumps(entry, indent=2, sort_keys=True))
         else:
-            print_entry(entry)
+            print_entry(entry, extra=[(f"yanked {version}", f"{record.get('reason', '')} ({record.get('by', '?')}, "
+                                                             f"{record.get('at', '?')})")
+                                      for version, record in sorted(yanked.items())])
         return
     if output_format is OutputFormat.JSON:
-        print(json.dumps([_summary(e) for e in entries], indent=2))
+        print(json.dumps([{**_summary(e), "yanked": sorted(yanks.get(str(e.get("dockerRepository")), {}))}
+                          for e in entries], indent=2))
         return
     rows = []
     for e in sorted(entries, key=lambda e: (str(e.get("name", "")).casefold(), e.get("dockerRepository", ""))):
         s = _summary(e)
         rows.append((s["name"], s["type"], s["dockerRepository"], s["dockerImageTag"], s["supportLevel"],
-                     s["releaseStage"]))
-    print_columns(console, ("name", "type", "repository", "version", "support", "stage"), rows,
+                     s["releaseStage"], ", ".join(sorted(yanks.get(s["dockerRepository"], {})))))
+    print_columns(console, ("name", "type", "repository", "version", "support", "stage", "yanked"), rows,
                   title=f"{registry.value} registry: {len(document['sources'])} sources, "
                         f"{len(document['destinations'])} destinations", title_console=error_console)
 
@@ -160,18 +186,29 @@ def diff(
 ) -> None:
     """Compare two registries: connectors added, removed, re-versioned, and fields changed."""
     from registry.diff import diff_registries
-    from registry.documents import load_registry
+    from registry.documents import load_registry, load_yanks
 
     changes = diff_registries(load_registry(old, registry.value), load_registry(new, registry.value))
+    yanks = {**load_yanks(old), **load_yanks(new)}  # a store (not a file or URL) says what is yanked
+
+    def yanked(repository: str, tag: str) -> Text:
+        record = yanks.get(repository, {}).get(tag)
+        return Text(f" (yanked {tag}: {record.get('reason', '')})", style="red") if record is not None else Text()
+
     if output_format is OutputFormat.JSON:
-        print(json.dumps(changes.as_dict(), indent=2))
+        result = changes.as_dict()
+        result["yanked"] = [{"dockerRepository": repo, "dockerImageTag": tag, **record}
+                            for repo, found in sorted(yanks.items()) for tag, record in sorted(found.items())]
+        print(json.dumps(result, indent=2))
         return
     for ref in changes.added:
         console.print(Text.assemble((f"+ {ref.name}", "green"), f" ({ref.kind} {ref.repository} {ref.tag})"))
     for ref in changes.removed:
-        console.print(Text.assemble((f"- {ref.name}", "red"), f" ({ref.kind} {ref.repository} {ref.tag})"))
+        console.print(Text.assemble((f"- {ref.name}", "red"), f" ({ref.kind} {ref.repository} {ref.tag})",
+                                    yanked(ref.repository, ref.tag)))
     for ref, was, now in changes.version_changes:
-        console.print(Text.assemble((f"~ {ref.name}", "yellow"), f" ({ref.repository}): {was} -> {now}"))
+        console.print(Text.assemble((f"~ {ref.name}", "yellow"), f" ({ref.repository}): {was} -> {now}",
+                                    yanked(ref.repository, was)))
     for ref, fields in changes.changed_fields:
         console.print(escape(f"  {ref.name} ({ref.repository}): {', '.join(fields)} changed"), highlight=False,
                       soft_wrap=True)
@@ -271,7 +308,7 @@ def _summary(entry: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def print_entry(entry: dict[str, Any]) -> None:
+def print_entry(entry: dict[str, Any], extra: Sequence[tuple[str, str]] = ()) -> None:
     releases = entry.get("releases") or {}
     rows = {
         **_summary(entry),
@@ -287,7 +324,7 @@ def print_entry(entry: dict[str, Any]) -> None:
         "spec properties": ", ".join(sorted(((entry.get("spec") or {}).get("connectionSpecification") or {})
                                             .get("properties") or {})) or None,
     }
-    print_columns(console, ("field", "value"), [(key, str(value)) for key, value in rows.items() if value],
+    print_columns(console, ("field", "value"), [*((key, str(value)) for key, value in rows.items() if value), *extra],
                   title=str(entry.get("name", "")), title_console=error_console)
 
 

@@ -18,7 +18,8 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 def test_help_lists_every_command() -> None:
     result = cli("--help")
     assert result.returncode == 0
-    for command in ("list", "validate", "build", "test", "publish", "registry", "qa", "doctor"):
+    for command in ("list", "validate", "build", "test", "publish", "registry", "qa", "doctor", "yank",
+                    "unyank"):
         assert command in result.stdout
 
 

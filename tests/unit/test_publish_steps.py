@@ -17,7 +17,7 @@ import pytest
 
 from connector_build.connector import Connector
 from connector_build.monorepo import Monorepo
-from pipelines.engines.base import BuildOptions
+from pipelines.engines.base import BuildOptions, RunResult
 from pipelines.publish_state import PublishMode
 from pipelines.publish_steps import PublishTarget, planned_actions, publish_steps
 from pipelines.results import ConnectorReport, RunReport, StepStatus
@@ -26,7 +26,7 @@ from pipelines.steps import ConnectorState
 from registry import layout
 from registry.store import Store
 from tests.conftest import EXAMPLES
-from tests.unit.fakes import SPEC, FakeEngine, FakeRegistry
+from tests.unit.fakes import SPEC, FakeEngine, FakeRegistry, spec_responder
 
 WEATHER = "airbyte/source-tiny-weather"
 PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -116,7 +116,7 @@ def test_a_recorded_version_needs_nothing_not_even_the_engine(monorepo, store, t
     assert state.publish.mode is PublishMode.DONE
     assert statuses(report)["check"] == (StepStatus.SKIPPED,
                                          f"registry.example/{WEATHER}:0.2.0 already published and recorded")
-    assert [status for status, _ in statuses(report).values()] == [StepStatus.SKIPPED] * 6
+    assert [status for status, _ in statuses(report).values()] == [StepStatus.SKIPPED] * 7
     assert not (idle.built or idle.runs or idle.pushed or idle.pulled)
     assert contents(store) == before
 
@@ -215,3 +215,45 @@ def test_an_archived_connector_is_not_published(monorepo, store, tmp_path) -> No
     assert state.publish.mode is PublishMode.DONE
     assert statuses(report)["check"] == (StepStatus.SKIPPED, "archived connector: not published")
     assert registry.requests == [] and not engine.built
+
+
+def spec_fails(image: str, args: list[str], env, stdin) -> RunResult:
+    return RunResult(1, "", "boom") if args == ["spec"] else spec_responder(image, args, env, stdin)
+
+
+def test_latest_moves_only_after_verify_passed(monorepo, store, tmp_path) -> None:
+    registry = FakeRegistry()
+    engine = FakeEngine(registry, responder=spec_fails)
+    _, report = publish(monorepo, store, registry, engine, tmp_path)
+
+    assert statuses(report)["verify"][0] is StepStatus.FAILURE
+    assert registry.digest(WEATHER, "0.2.0") is not None  # pushed, so a rerun only verifies
+    assert registry.digest(WEATHER, "latest") is None
+    assert not store.exists(layout.marker(WEATHER, "0.2.0"))
+    assert not store.glob(f"{layout.channel_folder(WEATHER, 'latest')}/*")
+
+
+def test_a_late_publish_of_an_older_version_never_moves_latest_back(monorepo, store, tmp_path) -> None:
+    registry = FakeRegistry()
+    newer = registry.put_image(WEATHER, "0.3.0", {"io.airbyte.name": WEATHER, "io.airbyte.version": "0.3.0"})
+    registry.put(WEATHER, "latest", *registry.manifests[(WEATHER, newer)][::-1])
+    store.write_bytes_atomic(layout.marker(WEATHER, "0.3.0"), json.dumps({"digest": newer}).encode())
+    latest_entry = layout.channel_file(WEATHER, layout.LATEST, "oss.json")
+    store.write_bytes_atomic(latest_entry, b'{"dockerImageTag": "0.3.0"}')
+    state, report = publish(monorepo, store, registry, FakeEngine(registry), tmp_path)
+
+    assert report.success, statuses(report)
+    assert statuses(report)["store"][1].startswith("recorded 0.2.0 (")  # no "moved latest"
+    assert store.exists(layout.marker(WEATHER, "0.2.0"))
+    assert registry.digest(WEATHER, "latest") == newer
+    assert store.read_bytes(latest_entry) == b'{"dockerImageTag": "0.3.0"}'
+
+
+def test_a_yanked_newer_version_does_not_stop_an_older_one_becoming_latest(monorepo, store, tmp_path) -> None:
+    registry = FakeRegistry()
+    store.write_bytes_atomic(layout.marker(WEATHER, "0.3.0"), b'{"digest": "sha256:x"}')
+    store.write_bytes_atomic(layout.yank_marker(WEATHER, "0.3.0"), b'{"reason": "broken"}')
+    state, report = publish(monorepo, store, registry, FakeEngine(registry), tmp_path)
+
+    assert report.success and "moved latest" in statuses(report)["store"][1]
+    assert registry.digest(WEATHER, "latest") == registry.digest(WEATHER, "0.2.0") is not None
