@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from registry.scratch_registry import ScratchRegistry
 from tests.integration.test_publish import env_for, publish, scratch_registry  # noqa: F401  (a fixture)
 from tests.poetry_connectors import LOCKED_BACKOFF, copy_poetry_connector
-from tests.scratch_registry import ScratchRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("base_images")]
 
