@@ -2,7 +2,9 @@
 
 The layout is Airbyte's: ``<docs-dir>/<sources|destinations>/<slug>.md`` with the slug the
 connector name without its ``source-``/``destination-`` prefix, and ``<slug>-migrations.md``
-beside it. The parsing is line-based on purpose: the pages mix Markdown, HTML (``<details>``)
+beside it. When ``documentationUrl`` ends in ``/integrations/<sources|destinations>/<page>``, the
+page is that one, as Airbyte reads it: a ``-strict-encrypt`` variant's docs are its base
+connector's page. The parsing is line-based on purpose: the pages mix Markdown, HTML (``<details>``)
 and MDX, and the checks only need headings and table rows.
 """
 
@@ -10,12 +12,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from connector_build.connector import Connector
 from connector_build.monorepo import Monorepo
 
 HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 CHANGELOG_HEADING = re.compile(r"^changelog\b", re.IGNORECASE)
+DOCS_URL_PAGE = re.compile(r"/integrations/(sources|destinations)/([A-Za-z0-9_.-]+)/?$")
 
 
 def slug(connector: Connector) -> str:
@@ -31,6 +35,13 @@ def docs_folder(connector: Connector, repo: Monorepo) -> Path:
 
 
 def docs_page(connector: Connector, repo: Monorepo) -> Path:
+    """The page ``documentationUrl`` names when it has the docs site's layout, else ``<slug>.md``."""
+    try:
+        match = DOCS_URL_PAGE.search(urlsplit(connector.data.documentationUrl).path)
+    except ValueError:
+        match = None
+    if match:
+        return repo.docs_path / match.group(1) / f"{match.group(2)}.md"
     return docs_folder(connector, repo) / f"{slug(connector)}.md"
 
 
@@ -71,7 +82,10 @@ def changelog_row(lines: list[str], version: str) -> int | None:
         cells = table_cells(lines[index])
         if cells and cells[0].strip("`* ").removeprefix("v") == version:
             return index + 1
-    return None
+    # Airbyte accepts any line after the heading that mentions the version (a row in another shape);
+    # the version must stand alone (0.2.0 is not found in 10.2.0 or 0.2.01).
+    mention = re.compile(rf"(?<![\w.]){re.escape(version)}(?![\w]|\.\d)")
+    return next((index + 1 for index in range(start + 1, len(lines)) if mention.search(lines[index])), None)
 
 
 def has_sync_modes_table(lines: list[str]) -> bool:

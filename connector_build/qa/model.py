@@ -4,9 +4,10 @@
     result = check.run(connector, QAContext(repo))
     result.status, result.message          # CheckStatus.FAIL, "metadata.yaml: data.license ..."
 
-A check function returns a :data:`Verdict` made with :func:`passed`, :func:`failed` or
-:func:`skipped`; :meth:`Check.run` first applies the check's filters (types, languages, support
-levels), so the function only sees connectors it applies to.
+A check function returns a :data:`Verdict` made with :func:`passed`, :func:`failed`,
+:func:`warned` or :func:`skipped`; :meth:`Check.run` first applies the check's filters (types,
+languages, support levels), so the function only sees connectors it applies to, and turns an
+``advice`` check's failures into warnings.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from connector_build.monorepo import Monorepo
 class CheckStatus(str, Enum):
     PASS = "pass"
     FAIL = "fail"
+    WARN = "warn"
+    """Advice: shown in every report, never fails the run (Airbyte does not require it)."""
     SKIP = "skip"
 
 
@@ -58,6 +61,10 @@ def failed(message: str) -> Verdict:
 
 def skipped(reason: str) -> Verdict:
     return CheckStatus.SKIP, reason
+
+
+def warned(message: str) -> Verdict:
+    return CheckStatus.WARN, message
 
 
 @dataclass
@@ -95,6 +102,8 @@ class Check:
     types: frozenset[ConnectorType] | None = None
     languages: frozenset[Language] | None = None
     support_levels: frozenset[str] | None = None
+    advice: bool = False
+    """Advice only: a finding is shown as a warning and never fails (Airbyte does not check it)."""
 
     def skip_reason(self, connector: Connector) -> str | None:
         if self.types is not None and connector.connector_type not in self.types:
@@ -114,7 +123,8 @@ class Check:
             parts.append(_names(self.languages))
         if self.support_levels is not None:
             parts.append(_names(self.support_levels))
-        return ", ".join(parts) or "all"
+        text = ", ".join(parts) or "all"
+        return f"{text} (advice: warns, never fails)" if self.advice else text
 
     def run(self, connector: Connector, context: QAContext) -> CheckResult:
         reason = self.skip_reason(connector)
@@ -124,7 +134,9 @@ class Check:
             status, message = self.verify(connector, context)
         except (OSError, UnicodeDecodeError) as exc:
             # A file that cannot be read is the connector's problem, not a crash of the run.
-            return CheckResult(self.name, CheckStatus.FAIL, f"cannot read a file: {exc}")
+            status, message = CheckStatus.FAIL, f"cannot read a file: {exc}"
+        if self.advice and status is CheckStatus.FAIL:
+            status = CheckStatus.WARN
         return CheckResult(self.name, status, message)
 
 

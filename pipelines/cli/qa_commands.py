@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from connector_build.qa import CheckResult
 
 # The checks are imported inside the commands: other commands (`list`) should not pay for them.
-STATUS_STYLE = {"pass": "green", "fail": "red", "skip": "yellow"}
+STATUS_STYLE = {"pass": "green", "fail": "red", "warn": "magenta", "skip": "yellow"}
 
 
 class QAFormat(str, Enum):
@@ -62,7 +62,8 @@ def run(
              "Without it the version checks skip."),
     check_names: list[str] | None = typer.Option(
         None, "--check", help="Run only this check (repeatable); `qa list` shows the names."),
-    failures_only: bool = typer.Option(False, "--failures-only", help="Show only failed checks."),
+    failures_only: bool = typer.Option(False, "--failures-only",
+                                       help="Show only failed checks (and advice warnings)."),
     output_format: QAFormat = typer.Option(QAFormat.TABLE, "--format", help="table or json."),
 ) -> None:
     """Run the QA checks on the selected connectors; exit code 1 when any check fails."""
@@ -94,7 +95,7 @@ def run(
         rows.extend((connector.name, result) for result in run_qa_checks(connector, context, checks))
     rows.sort(key=lambda row: row[0])
 
-    shown = [row for row in rows if not failures_only or row[1].failed]
+    shown = [row for row in rows if not failures_only or row[1].status in (CheckStatus.FAIL, CheckStatus.WARN)]
     if output_format is QAFormat.JSON:
         print(json.dumps([{"connector": name, **result.to_dict()} for name, result in shown], indent=2))
     else:
@@ -104,6 +105,8 @@ def run(
     total = len({name for name, _ in rows})
     summary = (f"{total} connector(s), {len(rows)} check result(s): {counts[CheckStatus.PASS]} passed, "
                f"{counts[CheckStatus.FAIL]} failed, {counts[CheckStatus.SKIP]} skipped")
+    if counts[CheckStatus.WARN]:
+        summary += f", {counts[CheckStatus.WARN]} warning(s) (advice, not failing)"
     error_console.print(f"[{'red' if failed_connectors else 'green'}]{summary}[/]", highlight=False)
     if base_ref is None:
         error_console.print("[dim]version checks skipped: pass --base-ref (e.g. origin/main) to run them[/]")

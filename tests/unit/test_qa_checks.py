@@ -66,11 +66,11 @@ def test_complete_connector_fails_nothing(tmp_path: Path) -> None:
     ("<html><body/></html>", "root element is <html>, not <svg>"),
     ("\x89PNG\r\n\x1a\n not xml at all", "not well-formed XML"),
 ])
-def test_icon_must_be_a_square_svg(tmp_path: Path, icon: str, expected: str) -> None:
+def test_icon_not_square_is_a_warning_never_a_failure(tmp_path: Path, icon: str, expected: str) -> None:
     folder = complete_connector(tmp_path, "source-alpha")
     (folder / "icon.svg").write_text(icon, encoding="utf-8")
     result = run(tmp_path, "source-alpha")["icon_square_svg"]
-    assert result.status is CheckStatus.FAIL
+    assert result.status is CheckStatus.WARN and not result.failed
     assert expected in result.message
     assert result.message.startswith("airbyte-integrations/connectors/source-alpha/icon.svg ")
 
@@ -102,7 +102,7 @@ def test_docs_dir_comes_from_the_monorepo_settings(tmp_path: Path) -> None:
     ("# Alpha\n\nNo changelog here.\n| 0.2.0 | 2026 |\n", "no 'Changelog' heading"),
     ("# Alpha\n| 0.2.0 | before the heading |\n## Changelog\n| 0.1.0 | 2026 |\n",
      "no row for the current version 0.2.0"),
-    ("# Alpha\n## Changelog\n| 0.2.01 | 2026 |\n| x | 0.2.0 |\n", "no row for the current version 0.2.0"),
+    ("# Alpha\n## Changelog\n| 0.2.01 | 2026 |\n| 10.2.0 | x |\n", "no row for the current version 0.2.0"),
 ])
 def test_changelog_needs_a_row_for_the_current_version_after_the_heading(tmp_path: Path, docs: str,
                                                                          expected: str) -> None:
@@ -111,6 +111,14 @@ def test_changelog_needs_a_row_for_the_current_version_after_the_heading(tmp_pat
     result = run(tmp_path, "source-alpha")["changelog_entry"]
     assert result.status is CheckStatus.FAIL
     assert expected in result.message and "docs/integrations/sources/alpha.md" in result.message
+
+
+def test_changelog_accepts_a_line_mentioning_the_version_as_airbyte_does(tmp_path: Path) -> None:
+    complete_connector(tmp_path, "source-alpha", version="0.2.0")
+    (tmp_path / "docs" / "integrations" / "sources" / "alpha.md").write_text(
+        "# Alpha\n## Changelog\n| 2026-01-01 | 0.2.0 | bump |\n")
+    result = run(tmp_path, "source-alpha")["changelog_entry"]
+    assert result.status is CheckStatus.PASS and "alpha.md:3" in result.message
 
 
 def test_changelog_heading_inside_a_code_block_does_not_count(tmp_path: Path) -> None:
@@ -201,7 +209,7 @@ def test_sync_modes_table_for_destinations_enabled_in_a_registry(tmp_path: Path)
     enabled = "  registryOverrides:\n    oss:\n      enabled: true\n    cloud:\n      enabled: false\n"
     complete_connector(tmp_path, "destination-beta", extra=enabled)
     result = run(tmp_path, "destination-beta")["destination_sync_modes_table"]
-    assert result.status is CheckStatus.FAIL and "docs/integrations/destinations/beta.md" in result.message
+    assert result.status is CheckStatus.WARN and "docs/integrations/destinations/beta.md" in result.message
     table = "| Feature | Supported |\n|:--|:--|\n| Full Refresh Sync | Yes |\n"
     (tmp_path / "docs" / "integrations" / "destinations" / "beta.md").write_text(docs_text("0.1.0", table))
     assert run(tmp_path, "destination-beta")["destination_sync_modes_table"].status is CheckStatus.PASS

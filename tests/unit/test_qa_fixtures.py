@@ -105,9 +105,9 @@ def test_migration_guides(results: dict[str, dict[str, CheckResult]]) -> None:
 def test_destination_sync_modes_table(results: dict[str, dict[str, CheckResult]]) -> None:
     assert results["destination-postgres"]["destination_sync_modes_table"].status is CheckStatus.PASS
     assert results["destination-duckdb"]["destination_sync_modes_table"].status is CheckStatus.PASS
-    # Snowflake lists its sync modes as bullets, not as a table.
+    # Snowflake lists its sync modes as bullets, not as a table: Airbyte publishes it, so only advice.
     snowflake = results["destination-snowflake"]["destination_sync_modes_table"]
-    assert snowflake.status is CheckStatus.FAIL and "docs/integrations/destinations/snowflake.md" in snowflake.message
+    assert snowflake.status is CheckStatus.WARN and "docs/integrations/destinations/snowflake.md" in snowflake.message
     # Disabled in both registries: nothing to document for users.
     disabled = results["destination-bigquery-denormalized"]["destination_sync_modes_table"]
     assert disabled.status is CheckStatus.SKIP
