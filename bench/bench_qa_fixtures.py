@@ -69,6 +69,10 @@ def main() -> None:
     failing = len(failing_connectors) + len(found.invalid)
     console.print(f"connectors failing at least one counted check: {failing} of {total} "
                   f"({100 * failing / total:.1f} %); invalid metadata: {len(found.invalid)}")
+    active = {n for n, c in found.connectors.items() if c.support_level != "archived"}
+    active_failing = len(failing_connectors & active)
+    console.print(f"not archived: {active_failing} of {len(active)} ({100 * active_failing / len(active):.1f} %) "
+                  f"fail: {', '.join(sorted(failing_connectors & active))}")
 
 
 if __name__ == "__main__":

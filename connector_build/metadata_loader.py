@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from connector_build.metadata import ConnectorMetadata
-from connector_build.metadata_rules import RELEASE_RULES, RULES, RuleContext
+from connector_build.metadata_rules import ADVICE_RULES, RELEASE_RULES, RULES, RuleContext
 from connector_build.parse_cache import ParseCache
 from connector_build.problems import InvalidMetadata, Problem, Severity, dotted
 from connector_build.yaml_source import MAX_YAML_BYTES, YamlDocument, YamlSourceError, load_yaml_document
@@ -96,6 +96,7 @@ def validate_document(
     release_severity = Severity.ERROR if strict else Severity.WARNING
     findings = [(Severity.ERROR, found) for rule in RULES for found in rule(metadata.data, context)]
     findings += [(release_severity, found) for rule in RELEASE_RULES for found in rule(metadata.data, context)]
+    findings += [(Severity.WARNING, found) for rule in ADVICE_RULES for found in rule(metadata.data, context)]
     problems = unknown + [Problem(shown, document.line_of(loc), dotted(loc), message, severity)
                           for severity, (loc, message) in findings]
     errors = sorted((p for p in problems if p.severity is Severity.ERROR), key=lambda p: p.line or 0)

@@ -141,7 +141,12 @@ RULES: list[Rule] = [
 
 RELEASE_RULES: list[Rule] = [
     major_version_has_breaking_change,
-    breaking_changes_not_empty,
 ]
 """Errors in strict mode (what Airbyte's validator enforces today, and what publish uses);
 warnings otherwise, because older files in real monorepos predate them."""
+
+ADVICE_RULES: list[Rule] = [
+    breaking_changes_not_empty,
+]
+"""Always warnings: the schema says so, but Airbyte's model accepts it and publishes such files
+(destination-motherduck has ``breakingChanges: {}``)."""

@@ -44,6 +44,9 @@ class QaChecks:
     name: str = "qa"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
+        # Airbyte's CI leaves archived connectors out of its checks, as build and publish do here.
+        if state.connector.support_level == "archived":
+            return "archived connector: no longer checked"
         return None
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:

@@ -13,21 +13,41 @@ from connector_build.problems import UserError
 from connector_build.qa.checks_assets import ICON_PRESENT, ICON_SQUARE
 from connector_build.qa.checks_docs import CHANGELOG, DOCS_PRESENT, MIGRATION_GUIDE, SYNC_MODES
 from connector_build.qa.checks_metadata import (
+    CDK_TAG,
     DOCUMENTATION_URL,
     LANGUAGE_TAG,
     LICENSE,
     MANIFEST_BASE_IMAGE,
+    MAX_SECONDS,
     METADATA_VALID,
 )
+from connector_build.qa.checks_packaging import (
+    LICENSE_PYPROJECT,
+    PYPI_DECLARED,
+    PYTHON_BASE_IMAGE,
+    USES_POETRY,
+    VERSION_PYPROJECT,
+)
+from connector_build.qa.checks_security import HTTPS_ONLY
+from connector_build.qa.checks_testing import ACCEPTANCE_TESTS
 from connector_build.qa.checks_version import DEADLINE, MAJOR_BUMP, VERSION_BUMPED
 from connector_build.qa.model import Check, CheckResult, QAContext
 
 CHECKS: tuple[Check, ...] = (
     METADATA_VALID,
     LANGUAGE_TAG,
+    CDK_TAG,
     LICENSE,
+    LICENSE_PYPROJECT,
     DOCUMENTATION_URL,
     MANIFEST_BASE_IMAGE,
+    PYTHON_BASE_IMAGE,
+    USES_POETRY,
+    VERSION_PYPROJECT,
+    PYPI_DECLARED,
+    MAX_SECONDS,
+    HTTPS_ONLY,
+    ACCEPTANCE_TESTS,
     ICON_PRESENT,
     ICON_SQUARE,
     DOCS_PRESENT,

@@ -9,8 +9,6 @@ it, and one missing file should read as one failure.
 
 from __future__ import annotations
 
-import re
-
 from connector_build import versions
 from connector_build.connector import Connector
 from connector_build.metadata import ConnectorType
@@ -50,12 +48,18 @@ def migration_guide(connector: Connector, ctx: QAContext) -> Verdict:
     if not guide.is_file():
         return failed(f"breaking changes {', '.join(sorted(changes, key=versions.sort_key))} need a migration "
                       f"guide: expected {ctx.shown(guide)}")
-    titles = [text for _, text in docs.headings(docs.read_lines(guide))]
-    missing = [v for v in sorted(changes, key=versions.sort_key, reverse=True)
-               if not any(re.match(rf"upgrading to v?{re.escape(v)}(?![\w.])", t, re.IGNORECASE) for t in titles)]
-    if missing:
-        return failed(f"{ctx.shown(guide)}: no '## Upgrading to <version>' heading for "
-                      f"{', '.join(missing)}")
+    lines = docs.read_lines(guide)
+    title = f"# {connector.data.name} Migration Guide"
+    first = lines[0] if lines else ""
+    if first != title:
+        return failed(f"{ctx.shown(guide)}:1: the first line must be '{title}', not '{first}'")
+    found = [line.strip().removeprefix(UPGRADING) for line in lines if line.strip().startswith(UPGRADING)]
+    # Newest first; Airbyte sorts the versions as strings, so that order is accepted too (10.0.0 < 9.0.0).
+    by_version = sorted(changes, key=versions.sort_key, reverse=True)
+    if found not in (by_version, sorted(changes, reverse=True)):
+        expected = ", ".join(f"'{UPGRADING}{v}'" for v in by_version)
+        return failed(f"{ctx.shown(guide)}: the '{UPGRADING}<version>' headings must be exactly one per breaking "
+                      f"change, newest first: {expected} (found {', '.join(found) or 'none'})")
     return passed(f"{ctx.shown(guide)} covers {len(changes)} breaking change(s)")
 
 
@@ -73,18 +77,25 @@ def destination_sync_modes_table(connector: Connector, ctx: QAContext) -> Verdic
     return passed(f"{ctx.shown(page)} has a sync modes table")
 
 
+UPGRADING = "## Upgrading to "
+DOCS_MIN_SL = 100
+"""Airbyte runs its documentation checks on connectors with ab_internal.sl >= 100 (the default)."""
+
+
 def _breaking_changes(connector: Connector) -> dict[str, object]:
     releases = connector.data.releases
     return dict((releases.breakingChanges if releases else None) or {})
 
 
 DOCS_PRESENT = Check(
-    "docs_present", "The documentation page <docs-dir>/<type>s/<slug>.md exists.", docs_present)
+    "docs_present", "The documentation page (documentationUrl's, else <docs-dir>/<type>s/<slug>.md) exists.",
+    docs_present, min_sl=DOCS_MIN_SL)
 CHANGELOG = Check(
-    "changelog_entry", "The documentation's changelog has a row for the current dockerImageTag.", changelog_entry)
+    "changelog_entry", "The documentation's changelog has a row for the current dockerImageTag.", changelog_entry,
+    min_sl=DOCS_MIN_SL)
 MIGRATION_GUIDE = Check(
-    "migration_guide", "With breaking changes, <slug>-migrations.md exists with an 'Upgrading to' heading per change.",
-    migration_guide)
+    "migration_guide", "With breaking changes, <slug>-migrations.md starts '# <name> Migration Guide' and has one "
+    "'## Upgrading to <version>' heading per change, newest first.", migration_guide, min_sl=DOCS_MIN_SL)
 SYNC_MODES = Check(
     "destination_sync_modes_table", "A destination enabled in a registry documents its sync modes in a table.",
     destination_sync_modes_table, types=frozenset({ConnectorType.DESTINATION}), advice=True)

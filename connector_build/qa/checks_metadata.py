@@ -1,13 +1,16 @@
-"""QA checks on ``metadata.yaml`` itself: strict validity, language tag, license, docs URL, base image."""
+"""QA checks on ``metadata.yaml`` itself: strict validity, language and CDK tags, license, docs URL,
+base image, the heartbeat setting of certified sources."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from connector_build.connector import LANGUAGE_TAGS, Connector, Language
+from connector_build.metadata import ConnectorType
 from connector_build.metadata_loader import load_metadata
 from connector_build.problems import InvalidMetadata
 from connector_build.qa.model import Check, QAContext, Verdict, failed, passed
+from connector_build.qa.pyproject import UnreadablePyproject, cdk_dependency, read_pyproject
 
 KNOWN_LICENSES = ("MIT", "ELv2")
 DECLARATIVE_MANIFEST_IMAGE = "docker.io/airbyte/source-declarative-manifest"
@@ -39,6 +42,43 @@ def language_tag_matches_files(connector: Connector, ctx: QAContext) -> Verdict:
     if mismatch:
         return failed(f"{connector.relative_path}: {mismatch}")
     return passed(f"{tags[0]} matches the files")
+
+
+def expected_cdk_tag(connector: Connector) -> str:
+    """Airbyte's rule: an embedded ``<package>/manifest.yaml`` is low-code; the ``file-based`` extra of
+    ``airbyte-cdk`` (pyproject.toml or setup.py) is python-file-based; anything else is python."""
+    package = connector.name.replace("-", "_")
+    if (connector.path / package / "manifest.yaml").is_file():
+        return "cdk:low-code"
+    try:
+        dependency = cdk_dependency(read_pyproject(connector.path))
+    except UnreadablePyproject:
+        dependency = None
+    if isinstance(dependency, dict) and "file-based" in (dependency.get("extras") or []):
+        return "cdk:python-file-based"
+    setup = connector.path / "setup.py"
+    if setup.is_file() and "airbyte-cdk[file-based]" in setup.read_text(encoding="utf-8"):
+        return "cdk:python-file-based"
+    return "cdk:python"
+
+
+def cdk_tag_matches_code(connector: Connector, ctx: QAContext) -> Verdict:
+    shown = connector.relative_path / "metadata.yaml"
+    tags = [t for t in connector.data.tags if t.startswith("cdk:")]
+    expected = expected_cdk_tag(connector)
+    if len(tags) != 1:
+        return failed(f"{shown}: data.tags needs exactly one cdk: tag ({expected} for this code), found {len(tags)}")
+    if tags[0] != expected:
+        return failed(f"{shown}: '{tags[0]}' does not match the code, which needs '{expected}'")
+    return passed(f"{expected} matches the code")
+
+
+def max_seconds_between_messages(connector: Connector, ctx: QAContext) -> Verdict:
+    value = connector.data.maxSecondsBetweenMessages
+    if not value:
+        return failed(f"{connector.relative_path / 'metadata.yaml'}: a certified source sets "
+                      "data.maxSecondsBetweenMessages (the longest expected silence, for the platform's heartbeat)")
+    return passed(f"maxSecondsBetweenMessages {value}")
 
 
 def license_known(connector: Connector, ctx: QAContext) -> Verdict:
@@ -87,6 +127,12 @@ METADATA_VALID = Check(
 LANGUAGE_TAG = Check(
     "language_tag_matches_files", "Exactly one language: tag, and the files present match it.",
     language_tag_matches_files)
+CDK_TAG = Check(
+    "cdk_tag_matches_code", "Exactly one cdk: tag, matching the code (low-code, python-file-based or python).",
+    cdk_tag_matches_code, language_tags=frozenset({"python", "low-code"}))
+MAX_SECONDS = Check(
+    "max_seconds_between_messages", "A certified source sets maxSecondsBetweenMessages.",
+    max_seconds_between_messages, types=frozenset({ConnectorType.SOURCE}), support_levels=frozenset({"certified"}))
 LICENSE = Check("license_known", "The declared license is MIT or ELv2.", license_known)
 DOCUMENTATION_URL = Check(
     "documentation_url_valid", "documentationUrl is an http(s) URL with a host.", documentation_url_valid)

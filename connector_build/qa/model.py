@@ -13,7 +13,7 @@ languages, support levels), so the function only sees connectors it applies to, 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -70,7 +70,8 @@ def warned(message: str) -> Verdict:
 @dataclass
 class QAContext:
     """What checks may know besides the connector: the monorepo (docs folder), the git ref to
-    compare versions against (None: version checks skip), and today's date (deadline checks).
+    compare versions against (None: version checks skip), today's date (deadline checks), and
+    each connector's cloud usage when a registry with metrics was given.
 
     It also memoises per-connector facts several checks need (the base snapshot), so a run
     asks git once per connector, not once per check.
@@ -79,6 +80,8 @@ class QAContext:
     repo: Monorepo
     base_ref: str | None = None
     today: dt.date = field(default_factory=dt.date.today)
+    cloud_usage: Mapping[str, str] | None = None
+    """definitionId -> ``low``/``medium``/``high``, from a registry's ``generated.metrics`` (None: unknown)."""
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def shown(self, path: Path) -> str:
@@ -102,16 +105,36 @@ class Check:
     types: frozenset[ConnectorType] | None = None
     languages: frozenset[Language] | None = None
     support_levels: frozenset[str] | None = None
+    language_tags: frozenset[str] | None = None
+    """Applies only to these ``language:`` tags (``python``, ``low-code``): Airbyte's language filter,
+    which a Dockerfile does not change."""
+    min_sl: int | None = None
+    """Applies only when ``ab_internal.sl`` (100 when absent, as Airbyte reads it) is at least this."""
+    cloud_usages: frozenset[str] | None = None
+    """Applies only to connectors with this cloud usage (known from QAContext.cloud_usage)."""
+    unreleased_only: bool = False
+    """Skips a version already released (the same dockerImageTag at --base-ref), as Airbyte does."""
     advice: bool = False
     """Advice only: a finding is shown as a warning and never fails (Airbyte does not check it)."""
 
-    def skip_reason(self, connector: Connector) -> str | None:
+    def skip_reason(self, connector: Connector, context: QAContext | None = None) -> str | None:
         if self.types is not None and connector.connector_type not in self.types:
             return f"applies only to {_names(self.types, 's')}"
         if self.languages is not None and connector.language not in self.languages:
             return f"applies only to {_names(self.languages)} connectors"
         if self.support_levels is not None and connector.support_level not in self.support_levels:
             return f"applies only to {_names(self.support_levels)} connectors"
+        if self.language_tags is not None and connector.data.language_tag() not in self.language_tags:
+            return f"applies only to {_names(self.language_tags)} connectors"
+        if self.min_sl is not None and support_level_number(connector) < self.min_sl:
+            return f"applies only to connectors with ab_internal.sl >= {self.min_sl}"
+        if self.cloud_usages is not None:
+            usage = (context.cloud_usage or {}).get(connector.data.definitionId) if context else None
+            if usage is None:
+                return ("cloud usage unknown (qa run --usage-from <cloud registry with metrics>); "
+                        f"applies only to {_names(self.cloud_usages)} cloud usage")
+            if usage not in self.cloud_usages:
+                return f"applies only to {_names(self.cloud_usages)} cloud usage, not {usage}"
         return None
 
     def applies_to(self) -> str:
@@ -121,13 +144,21 @@ class Check:
             parts.append(_names(self.types, "s"))
         if self.languages is not None:
             parts.append(_names(self.languages))
+        if self.language_tags is not None:
+            parts.append(_names(self.language_tags))
         if self.support_levels is not None:
             parts.append(_names(self.support_levels))
+        if self.min_sl is not None:
+            parts.append(f"ab_internal.sl >= {self.min_sl}")
+        if self.cloud_usages is not None:
+            parts.append(f"{_names(self.cloud_usages)} cloud usage")
+        if self.unreleased_only:
+            parts.append("unreleased versions")
         text = ", ".join(parts) or "all"
         return f"{text} (advice: warns, never fails)" if self.advice else text
 
     def run(self, connector: Connector, context: QAContext) -> CheckResult:
-        reason = self.skip_reason(connector)
+        reason = self.skip_reason(connector, context) or (self.unreleased_only and released_reason(connector, context))
         if reason:
             return CheckResult(self.name, CheckStatus.SKIP, reason)
         try:
@@ -138,6 +169,28 @@ class Check:
         if self.advice and status is CheckStatus.FAIL:
             status = CheckStatus.WARN
         return CheckResult(self.name, status, message)
+
+
+def support_level_number(connector: Connector) -> int:
+    """``ab_internal.sl``, 100 when absent (Airbyte's default)."""
+    internal = connector.data.ab_internal
+    return 100 if internal is None or internal.sl is None else internal.sl
+
+
+def released_reason(connector: Connector, context: QAContext) -> str | None:
+    """Why a check for unreleased versions skips (None: the version is new, so it runs)."""
+    from connector_build.qa.base_ref import BaseRefError, BaseUnavailable
+    from connector_build.qa.checks_version import base_snapshot
+
+    if context.base_ref is None:
+        return "runs only on unreleased versions: pass --base-ref to tell a new version from a released one"
+    try:
+        base = base_snapshot(connector, context)
+    except (BaseUnavailable, BaseRefError) as exc:
+        return f"cannot tell whether {connector.version} is released: {exc}"
+    if not base.is_new and base.docker_image_tag == connector.version:
+        return f"{connector.version} is already released at {context.base_ref}"
+    return None
 
 
 def _names(values: frozenset[Any], suffix: str = "") -> str:

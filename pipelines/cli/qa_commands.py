@@ -10,6 +10,7 @@ import dataclasses
 import json
 from collections import Counter
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -62,6 +63,10 @@ def run(
              "Without it the version checks skip."),
     check_names: list[str] | None = typer.Option(
         None, "--check", help="Run only this check (repeatable); `qa list` shows the names."),
+    usage_from: Path | None = typer.Option(
+        None, "--usage-from",
+        help="A cloud registry JSON with generated.metrics: the connectors' cloud usage, for "
+             "acceptance_tests_enabled (without it that check skips)."),
     failures_only: bool = typer.Option(False, "--failures-only",
                                        help="Show only failed checks (and advice warnings)."),
     output_format: QAFormat = typer.Option(QAFormat.TABLE, "--format", help="table or json."),
@@ -69,6 +74,7 @@ def run(
     """Run the QA checks on the selected connectors; exit code 1 when any check fails."""
     from connector_build.qa import CheckResult, CheckStatus, QAContext, run_qa_checks, select_checks
     from connector_build.qa.base_ref import ref_exists
+    from connector_build.qa.checks_testing import cloud_usage_from_registry
 
     checks = select_checks(check_names)
     options: GlobalOptions = ctx.obj
@@ -86,7 +92,8 @@ def run(
     selection = dataclasses.replace(selection, names=tuple(valid), base_ref=base_ref or "origin/main")
     chosen = [] if wanted and not valid else selection.apply(repo, found)
 
-    context = QAContext(repo, base_ref=base_ref)
+    usage = cloud_usage_from_registry(usage_from) if usage_from is not None else None
+    context = QAContext(repo, base_ref=base_ref, cloud_usage=usage)
     rows: list[tuple[str, CheckResult]] = []
     for name in broken:
         problems = found.invalid[name]

@@ -31,6 +31,12 @@ MISSING_FROM_THE_FIXTURES = {
         "destination-bigquery-denormalized", "destination-duckdb", "destination-postgres", "destination-snowflake",
         "destination-sqlite", "source-clickhouse", "source-faker", "source-mysql", "source-postgres",
         "source-punk-api", "source-rss", "source-shopify")),
+    # Python connectors: pyproject.toml (version, license) is code the fixtures do not carry.
+    *((name, check) for name in ("destination-duckdb", "destination-sqlite", "source-faker", "source-punk-api",
+                                 "source-rss", "source-shopify")
+      for check in ("license_matches_pyproject", "version_matches_pyproject")),
+    # Tagged cdk:low-code, but its source_punk_api/manifest.yaml is not in the fixture.
+    ("source-punk-api", "cdk_tag_matches_code"),
     # Archived connectors whose docs pages were not copied into the fixtures.
     ("destination-bigquery-denormalized", "docs_present"),
     ("destination-bigquery-denormalized", "migration_guide"),
@@ -117,3 +123,181 @@ def test_sync_modes_table_is_advice(fixture_repo: Path) -> None:
     snowflake = results["destination-snowflake"]["destination_sync_modes_table"]
     assert snowflake.status is CheckStatus.WARN and not snowflake.failed
     assert results["destination-postgres"]["destination_sync_modes_table"].status is CheckStatus.PASS
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new))
+
+
+@pytest.fixture
+def real_repo(tmp_path: Path) -> Path:
+    """Writable copies of a few real connectors (their metadata, icon, manifest), in tmp."""
+    for name in ("source-faker", "source-rss", "source-stripe", "source-pokeapi"):
+        copy_connector(tmp_path, airbyte_fixtures("connectors", name))
+    return tmp_path
+
+
+def test_cdk_tag_matches_the_code(real_repo: Path) -> None:
+    rss = airbyte_fixtures("connectors", "source-rss")
+    wrong = copy_connector(real_repo, rss, "source-rss-tagged-python")
+    edit(wrong / "metadata.yaml", "cdk:low-code", "cdk:python")
+    (wrong / "source_rss").rename(wrong / "source_rss_tagged_python")
+    file_based = copy_connector(real_repo, airbyte_fixtures("connectors", "source-faker"), "source-faker-file-based")
+    (file_based / "pyproject.toml").write_text(
+        '[tool.poetry.dependencies]\nairbyte-cdk = { version = "^6", extras = ["file-based"] }\n')
+    results = run_all(real_repo)
+    # Real: source-rss embeds source_rss/manifest.yaml (low-code); source-faker is plain Python.
+    assert results["source-rss"]["cdk_tag_matches_code"].status is CheckStatus.PASS
+    assert results["source-faker"]["cdk_tag_matches_code"].status is CheckStatus.PASS
+    assert results["source-pokeapi"]["cdk_tag_matches_code"].status is CheckStatus.SKIP  # manifest-only
+    message = results["source-rss-tagged-python"]["cdk_tag_matches_code"].message
+    assert "'cdk:python' does not match the code, which needs 'cdk:low-code'" in message
+    message = results["source-faker-file-based"]["cdk_tag_matches_code"].message
+    assert "needs 'cdk:python-file-based'" in message
+
+
+def test_certified_sources_set_max_seconds_between_messages(real_repo: Path) -> None:
+    silent = copy_connector(real_repo, airbyte_fixtures("connectors", "source-stripe"), "source-stripe-silent")
+    edit(silent / "metadata.yaml", "  maxSecondsBetweenMessages: 86400\n", "")
+    results = run_all(real_repo)
+    assert results["source-stripe"]["max_seconds_between_messages"].status is CheckStatus.PASS
+    assert results["source-faker"]["max_seconds_between_messages"].status is CheckStatus.SKIP  # community
+    failed = results["source-stripe-silent"]["max_seconds_between_messages"]
+    assert failed.status is CheckStatus.FAIL and "maxSecondsBetweenMessages" in failed.message
+
+
+def test_python_sources_declare_pypi_publishing(real_repo: Path) -> None:
+    undeclared = copy_connector(real_repo, airbyte_fixtures("connectors", "source-faker"), "source-faker-no-pypi")
+    edit(undeclared / "metadata.yaml", "  remoteRegistries:\n    pypi:\n      enabled: true\n"
+         "      packageName: airbyte-source-faker\n", "")
+    results = run_all(real_repo)
+    assert results["source-faker"]["pypi_publishing_declared"].status is CheckStatus.PASS
+    assert results["source-pokeapi"]["pypi_publishing_declared"].status is CheckStatus.SKIP  # manifest-only
+    assert results["source-faker-no-pypi"]["pypi_publishing_declared"].status is CheckStatus.FAIL
+
+
+def test_python_connectors_use_the_base_image_not_a_dockerfile(real_repo: Path) -> None:
+    faker = airbyte_fixtures("connectors", "source-faker")
+    dockerfile = copy_connector(real_repo, faker, "source-faker-dockerfile")
+    (dockerfile / "Dockerfile").write_text("FROM python:3.11\n")
+    no_image = copy_connector(real_repo, faker, "source-faker-no-base-image")
+    edit(no_image / "metadata.yaml", "  connectorBuildOptions:\n", "  connectorBuildOptionsGone:\n")
+    edit(no_image / "metadata.yaml", "  connectorBuildOptionsGone:\n    baseImage: ", "  # was: ")
+    results = run_all(real_repo)
+    assert results["source-faker"]["python_base_image"].status is CheckStatus.PASS
+    result = results["source-faker-dockerfile"]["python_base_image"]
+    assert result.status is CheckStatus.FAIL and "source-faker-dockerfile/Dockerfile exists" in result.message
+    result = results["source-faker-no-base-image"]["python_base_image"]
+    assert result.status is CheckStatus.FAIL and "no connectorBuildOptions.baseImage" in result.message
+
+
+def test_https_only_with_airbyte_s_exemptions(real_repo: Path) -> None:
+    pokeapi = airbyte_fixtures("connectors", "source-pokeapi")
+    plain = copy_connector(real_repo, pokeapi, "source-pokeapi-plain-http")
+    edit(plain / "manifest.yaml", "https://pokeapi.co", "http://pokeapi.co")
+    exempt = copy_connector(real_repo, pokeapi, "source-pokeapi-exempt")
+    (exempt / "unit_tests").mkdir()
+    (exempt / "unit_tests" / "test_x.py").write_text("URL = 'http://example.com'\n")
+    (exempt / "components.py").write_text("# see http://example.com\nURL = 'http://example.com'  # ignore-https-check\n"
+                                          "LOCAL = 'http://localhost:8000'\n")
+    results = run_all(real_repo)
+    # The real manifest only has http://json-schema.org URLs, which Airbyte exempts.
+    assert results["source-pokeapi"]["https_only"].status is CheckStatus.PASS
+    assert results["source-pokeapi-exempt"]["https_only"].status is CheckStatus.PASS
+    result = results["source-pokeapi-plain-http"]["https_only"]
+    assert result.status is CheckStatus.FAIL and "source-pokeapi-plain-http/manifest.yaml:" in result.message
+
+
+def test_sources_used_much_in_cloud_enable_acceptance_tests(real_repo: Path) -> None:
+    from connector_build.qa.checks_testing import cloud_usage_from_registry
+
+    faker = airbyte_fixtures("connectors", "source-faker")
+    untested = copy_connector(real_repo, faker, "source-faker-untested")
+    edit(untested / "metadata.yaml", "    - suite: acceptanceTests\n", "    - suite: integrationTests\n")
+    edit(untested / "metadata.yaml", "dfd88b22-b603-4c3d-aad7-3701784586b1", "0e6bd7b4-7a0b-4ef4-9a2f-6f3a6d1b6f1a")
+    registry = real_repo / "cloud_registry.json"
+    registry.write_text(
+        '{"sources": [{"sourceDefinitionId": "dfd88b22-b603-4c3d-aad7-3701784586b1",'
+        ' "generated": {"metrics": {"cloud": {"usage": "high"}}}},'
+        ' {"sourceDefinitionId": "0e6bd7b4-7a0b-4ef4-9a2f-6f3a6d1b6f1a",'
+        ' "generated": {"metrics": {"cloud": {"usage": "medium"}}}}], "destinations": []}')
+    repo = Monorepo.open(real_repo)
+    found = repo.discover()
+    context = QAContext(repo, today=TODAY, cloud_usage=cloud_usage_from_registry(registry))
+    results = {name: {r.name: r for r in run_qa_checks(c, context)} for name, c in found.connectors.items()}
+    assert results["source-faker"]["acceptance_tests_enabled"].status is CheckStatus.PASS
+    failed = results["source-faker-untested"]["acceptance_tests_enabled"]
+    assert failed.status is CheckStatus.FAIL and "medium cloud usage" in failed.message
+    unknown = results["source-stripe"]["acceptance_tests_enabled"]
+    assert unknown.status is CheckStatus.SKIP and "cloud usage unknown" in unknown.message
+
+
+def test_migration_guide_title_and_headings_as_airbyte_reads_them(tmp_path: Path) -> None:
+    root = build_fixture_monorepo(tmp_path)
+    shopify = airbyte_fixtures("connectors", "source-shopify")
+    guide = (shopify / "docs-migrations.md").read_text()
+    for name, text in {
+        "source-shopify-bad-title": guide.replace("# Shopify Migration Guide", "# Shopify migration guide", 1),
+        "source-shopify-unordered": guide.replace("## Upgrading to 2.6.1", "## Upgrading to 2.6.one", 1),
+    }.items():
+        copy_connector(root, shopify, name)
+        (root / "docs" / "integrations" / "sources" / f"{name.removeprefix('source-')}-migrations.md").write_text(text)
+    results = run_all(root)
+    for name in ("source-shopify", "source-hubspot", "source-stripe", "source-faker", "destination-snowflake",
+                 "destination-postgres", "destination-duckdb", "source-mysql", "source-rss"):
+        assert results[name]["migration_guide"].status is CheckStatus.PASS, (name, results[name]["migration_guide"])
+    assert "the first line must be '# Shopify Migration Guide'" in \
+        results["source-shopify-bad-title"]["migration_guide"].message
+    assert "found 3.0.0, 2.6.one" in results["source-shopify-unordered"]["migration_guide"].message
+
+
+def test_pyproject_version_and_license_match_metadata(tmp_path: Path) -> None:
+    from tests.conftest import EXAMPLES
+
+    weather = EXAMPLES / "airbyte-integrations" / "connectors" / "source-tiny-weather"
+    copy_connector(tmp_path, weather)
+    bumped = copy_connector(tmp_path, weather, "source-tiny-weather-bumped")
+    edit(bumped / "metadata.yaml", "dockerImageTag: 0.2.0", "dockerImageTag: 0.2.1")
+    relicensed = copy_connector(tmp_path, weather, "source-tiny-weather-relicensed")
+    edit(relicensed / "pyproject.toml", 'license = { text = "MIT" }', 'license = "ELv2"')
+    repo = Monorepo.open(tmp_path)
+    context = QAContext(repo, today=TODAY)
+    results = {n: {r.name: r for r in run_qa_checks(c, context)} for n, c in repo.discover().connectors.items()}
+    for check in ("version_matches_pyproject", "license_matches_pyproject"):
+        assert results["source-tiny-weather"][check].status is CheckStatus.PASS, results["source-tiny-weather"][check]
+    version = results["source-tiny-weather-bumped"]["version_matches_pyproject"]
+    assert version.status is CheckStatus.FAIL and "project.version is '0.2.0' but metadata.yaml says '0.2.1'" \
+        in version.message
+    license_result = results["source-tiny-weather-relicensed"]["license_matches_pyproject"]
+    assert license_result.status is CheckStatus.FAIL and "'ELv2' but metadata.yaml says 'MIT'" in license_result.message
+
+
+def test_uses_poetry_runs_on_unreleased_versions_only(tmp_path: Path) -> None:
+    from tests.unit.test_qa_version import git
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    faker = copy_connector(tmp_path, airbyte_fixtures("connectors", "source-faker"))
+    (faker / "pyproject.toml").write_text('[tool.poetry]\nname = "source-faker"\nversion = "6.2.38"\n')
+    (faker / "poetry.lock").write_text("# lock\n")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "faker")
+    git(tmp_path, "checkout", "-q", "-b", "feature")
+
+    def uses_poetry() -> CheckResult:
+        repo = Monorepo.open(tmp_path)
+        connector = repo.load_connector(faker)
+        return next(r for r in run_qa_checks(connector, QAContext(repo, base_ref="main", today=TODAY))
+                    if r.name == "uses_poetry")
+
+    released = uses_poetry()
+    assert released.status is CheckStatus.SKIP and "6.2.38 is already released at main" in released.message
+    edit(faker / "metadata.yaml", "dockerImageTag: 6.2.38", "dockerImageTag: 6.2.39")
+    assert uses_poetry().status is CheckStatus.PASS
+    (faker / "setup.py").write_text("from setuptools import setup\nsetup()\n")
+    assert "setup.py exists" in uses_poetry().message
+    (faker / "setup.py").unlink()
+    (faker / "poetry.lock").unlink()
+    result = uses_poetry()
+    assert result.status is CheckStatus.FAIL and "no poetry.lock" in result.message

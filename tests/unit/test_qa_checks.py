@@ -21,6 +21,21 @@ SQUARE_ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><rect
 DIGEST = "a" * 64
 
 
+PYTHON_METADATA = f"""data:
+  remoteRegistries:
+    pypi:
+      enabled: false
+      packageName: airbyte-source-alpha
+  connectorBuildOptions:
+    baseImage: docker.io/airbyte/python-connector-base:4.0.2@sha256:{DIGEST}
+"""
+
+
+def pyproject_text(version: str, license_name: str = "MIT") -> str:
+    return (f'[tool.poetry]\nname = "x"\nversion = "{version}"\nlicense = "{license_name}"\n\n'
+            '[tool.poetry.dependencies]\npython = "^3.10"\nairbyte-cdk = "^6"\n')
+
+
 def docs_text(version: str, extra: str = "") -> str:
     return (f"# Thing\n\n{extra}\n## Changelog\n\n<details>\n\n| Version | Date | Pull Request | Subject |\n"
             f"|:--|:--|:--|:--|\n| {version} | 2026-01-01 | [1](https://x) | First |\n\n</details>\n")
@@ -31,7 +46,12 @@ def complete_connector(root: Path, name: str, version: str = "0.1.0", extra: str
     """A connector that passes every check that applies without a base ref."""
     folder = write_connector(root, name, version=version, extra=extra, language=language)
     (folder / "icon.svg").write_text(SQUARE_ICON, encoding="utf-8")
-    (folder / "pyproject.toml").write_text("[tool.poetry]\nname = 'x'\n", encoding="utf-8")
+    if language == "python":
+        metadata = folder / "metadata.yaml"
+        metadata.write_text(metadata.read_text().replace("data:\n", PYTHON_METADATA, 1).replace(
+            "    - language:python\n", "    - language:python\n    - cdk:python\n", 1))
+        (folder / "pyproject.toml").write_text(pyproject_text(version), encoding="utf-8")
+        (folder / "poetry.lock").write_text("# poetry lock\n", encoding="utf-8")
     kind, slug = name.split("-", 1)
     docs = root / "docs" / "integrations" / f"{kind}s"
     docs.mkdir(parents=True, exist_ok=True)
@@ -198,10 +218,17 @@ def test_migration_guide_needs_a_heading_per_breaking_change(tmp_path: Path) -> 
     assert result.status is CheckStatus.FAIL
     assert "docs/integrations/sources/alpha-migrations.md" in result.message
     guide = tmp_path / "docs" / "integrations" / "sources" / "alpha-migrations.md"
-    guide.write_text("# Alpha Migration Guide\n\n## Upgrading to 2.0.0\n\nDo this.\n## Upgrading to 1.0.01\n")
+    guide.write_text("# Source-Alpha Migration Guide\n\n## Upgrading to 2.0.0\n\nDo this.\n## Upgrading to 1.0.01\n")
     result = run(tmp_path, "source-alpha")["migration_guide"]
-    assert result.status is CheckStatus.FAIL and result.message.endswith("heading for 1.0.0")
+    assert result.status is CheckStatus.FAIL and "newest first: '## Upgrading to 2.0.0', '## Upgrading to 1.0.0'" \
+        in result.message and result.message.endswith("(found 2.0.0, 1.0.01)")
     guide.write_text("# Alpha Migration Guide\n\n## Upgrading to 2.0.0\n\n## Upgrading to 1.0.0\n")
+    result = run(tmp_path, "source-alpha")["migration_guide"]
+    assert result.status is CheckStatus.FAIL and "alpha-migrations.md:1: the first line must be " \
+        "'# Source-Alpha Migration Guide'" in result.message
+    guide.write_text("# Source-Alpha Migration Guide\n\n## Upgrading to 1.0.0\n\n## Upgrading to 2.0.0\n")
+    assert run(tmp_path, "source-alpha")["migration_guide"].status is CheckStatus.FAIL
+    guide.write_text("# Source-Alpha Migration Guide\n\n## Upgrading to 2.0.0\n\n## Upgrading to 1.0.0\n")
     assert run(tmp_path, "source-alpha")["migration_guide"].status is CheckStatus.PASS
 
 
@@ -247,3 +274,23 @@ def test_qa_step_result() -> None:
     assert passing.status is StepStatus.SUCCESS and passing.summary == "1 passed, 1 skipped"
     assert qa_step_result([failing[2]]).status is StepStatus.SKIPPED
     assert qa_step_result([]).status is StepStatus.SKIPPED
+
+
+def test_an_advice_warning_is_shown_and_never_fails_the_step() -> None:
+    results = [CheckResult("icon_present", CheckStatus.PASS, "ok"),
+               CheckResult("icon_square_svg", CheckStatus.WARN, "icon.svg is not square: viewBox '0 0 129 128'")]
+    step = qa_step_result(results)
+    assert step.status is StepStatus.SUCCESS and step.summary == "1 passed, 1 warning (icon_square_svg)"
+    assert step.log_tail[0].startswith("! icon_square_svg: icon.svg is not square")
+
+
+def test_the_test_command_qa_step_leaves_archived_connectors_out(tmp_path: Path) -> None:
+    from pipelines.qa_step import QaChecks
+    from pipelines.steps import ConnectorState
+
+    write_connector(tmp_path, "source-old", support="archived")
+    write_connector(tmp_path, "source-new")
+    step = QaChecks(QAContext(Monorepo.open(tmp_path)))
+    old, new = (load(tmp_path, name)[0] for name in ("source-old", "source-new"))
+    assert step.skip_reason(ConnectorState(old)) == "archived connector: no longer checked"
+    assert step.skip_reason(ConnectorState(new)) is None
