@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from connector_build.connector import Connector
 from connector_build.problems import UserError
 from connector_build.qa.checks_assets import ICON_PRESENT, ICON_SQUARE
-from connector_build.qa.checks_docs import CHANGELOG, DOCS_PRESENT, MIGRATION_GUIDE, SYNC_MODES
+from connector_build.qa.checks_docs import CHANGELOG, DOCS_HEADERS, DOCS_PRESENT, MIGRATION_GUIDE, SYNC_MODES
 from connector_build.qa.checks_metadata import (
     CDK_TAG,
     DOCUMENTATION_URL,
@@ -53,6 +53,7 @@ CHECKS: tuple[Check, ...] = (
     DOCS_PRESENT,
     CHANGELOG,
     MIGRATION_GUIDE,
+    DOCS_HEADERS,
     SYNC_MODES,
     VERSION_BUMPED,
     MAJOR_BUMP,

@@ -13,6 +13,7 @@ from connector_build import versions
 from connector_build.connector import Connector
 from connector_build.metadata import ConnectorType
 from connector_build.qa import docs
+from connector_build.qa.docs_headings import heading_order_problem
 from connector_build.qa.model import Check, QAContext, Verdict, failed, passed, skipped
 
 
@@ -50,9 +51,10 @@ def migration_guide(connector: Connector, ctx: QAContext) -> Verdict:
                       f"guide: expected {ctx.shown(guide)}")
     lines = docs.read_lines(guide)
     title = f"# {connector.data.name} Migration Guide"
-    first = lines[0] if lines else ""
+    first = docs.first_heading(lines)
     if first != title:
-        return failed(f"{ctx.shown(guide)}:1: the first line must be '{title}', not '{first}'")
+        return failed(f"{ctx.shown(guide)}: the first line (after front matter and imports) must be '{title}', "
+                      f"not '{first}'")
     found = [line.strip().removeprefix(UPGRADING) for line in lines if line.strip().startswith(UPGRADING)]
     # Newest first; Airbyte sorts the versions as strings, so that order is accepted too (10.0.0 < 9.0.0).
     by_version = sorted(changes, key=versions.sort_key, reverse=True)
@@ -61,6 +63,19 @@ def migration_guide(connector: Connector, ctx: QAContext) -> Verdict:
         return failed(f"{ctx.shown(guide)}: the '{UPGRADING}<version>' headings must be exactly one per breaking "
                       f"change, newest first: {expected} (found {', '.join(found) or 'none'})")
     return passed(f"{ctx.shown(guide)} covers {len(changes)} breaking change(s)")
+
+
+def docs_headers_order(connector: Connector, ctx: QAContext) -> Verdict:
+    page = docs.docs_page(connector, ctx.repo)
+    if not page.is_file():
+        return skipped(f"no documentation page {ctx.shown(page)} (see docs_present)")
+    text = page.read_text(encoding="utf-8")
+    if not text.strip():
+        return failed(f"{ctx.shown(page)} is empty")
+    problem = heading_order_problem(text, connector.data.name)
+    if problem:
+        return failed(f"{ctx.shown(page)}: {problem} (Airbyte's page template)")
+    return passed(f"{ctx.shown(page)} follows the page template's headings")
 
 
 def destination_sync_modes_table(connector: Connector, ctx: QAContext) -> Verdict:
@@ -96,6 +111,10 @@ CHANGELOG = Check(
 MIGRATION_GUIDE = Check(
     "migration_guide", "With breaking changes, <slug>-migrations.md starts '# <name> Migration Guide' and has one "
     "'## Upgrading to <version>' heading per change, newest first.", migration_guide, min_sl=DOCS_MIN_SL)
+DOCS_HEADERS = Check(
+    "docs_headers_order", "The documentation's headings follow Airbyte's page template, in order.",
+    docs_headers_order, types=frozenset({ConnectorType.SOURCE}), language_tags=frozenset({"python", "low-code"}),
+    min_sl=300)
 SYNC_MODES = Check(
     "destination_sync_modes_table", "A destination enabled in a registry documents its sync modes in a table.",
     destination_sync_modes_table, types=frozenset({ConnectorType.DESTINATION}), advice=True)

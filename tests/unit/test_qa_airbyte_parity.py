@@ -248,7 +248,7 @@ def test_migration_guide_title_and_headings_as_airbyte_reads_them(tmp_path: Path
     for name in ("source-shopify", "source-hubspot", "source-stripe", "source-faker", "destination-snowflake",
                  "destination-postgres", "destination-duckdb", "source-mysql", "source-rss"):
         assert results[name]["migration_guide"].status is CheckStatus.PASS, (name, results[name]["migration_guide"])
-    assert "the first line must be '# Shopify Migration Guide'" in \
+    assert "the first line (after front matter and imports) must be '# Shopify Migration Guide'" in \
         results["source-shopify-bad-title"]["migration_guide"].message
     assert "found 3.0.0, 2.6.one" in results["source-shopify-unordered"]["migration_guide"].message
 
@@ -301,3 +301,57 @@ def test_uses_poetry_runs_on_unreleased_versions_only(tmp_path: Path) -> None:
     (faker / "poetry.lock").unlink()
     result = uses_poetry()
     assert result.status is CheckStatus.FAIL and "no poetry.lock" in result.message
+
+
+def test_docs_headers_order_for_strategic_python_sources(tmp_path: Path) -> None:
+    root = build_fixture_monorepo(tmp_path)
+    shopify = airbyte_fixtures("connectors", "source-shopify")
+    renamed = copy_connector(root, shopify, "source-shopify-renamed-streams")
+    edit(renamed / "metadata.yaml", "integrations/sources/shopify\n", "integrations/sources/shopify-renamed-streams\n")
+    page = (shopify / "docs.md").read_text()
+    (root / "docs" / "integrations" / "sources" / "shopify-renamed-streams.md").write_text(
+        page.replace("\n## Supported Streams\n", "\n## Streams\n", 1))
+    guide = (root / "docs" / "integrations" / "sources" / "shopify-renamed-streams-migrations.md")
+    guide.write_text("---\ntitle: x\n---\nimport Thing from 'thing';\n\n"
+                     + (shopify / "docs-migrations.md").read_text())
+    results = run_all(root)
+    # source-shopify is a Python source with ab_internal.sl 300: Airbyte checks its headings.
+    assert results["source-shopify"]["docs_headers_order"].status is CheckStatus.PASS
+    assert results["source-stripe"]["docs_headers_order"].status is CheckStatus.SKIP  # manifest-only
+    assert results["source-faker"]["docs_headers_order"].status is CheckStatus.SKIP  # sl 100
+    failed = results["source-shopify-renamed-streams"]["docs_headers_order"]
+    assert failed.status is CheckStatus.FAIL and "'Streams'" in failed.message
+    # Front matter and MDX imports before the title are fine, as in Airbyte's reading.
+    assert results["source-shopify-renamed-streams"]["migration_guide"].status is CheckStatus.PASS
+
+
+def test_version_increment_rules_on_real_release_candidates_and_the_opt_out(tmp_path: Path) -> None:
+    from tests.unit.test_qa_version import git
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    stripe = copy_connector(tmp_path, airbyte_fixtures("connectors", "source-stripe"))
+    bigquery = copy_connector(tmp_path, airbyte_fixtures("metadata-2026-02-28", "destination-bigquery"))
+    edit(stripe / "metadata.yaml", "dockerImageTag: 5.15.21-rc.2", "dockerImageTag: 5.15.21-rc.1")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "checkout", "-q", "-b", "feature")
+    (stripe / "manifest.yaml").write_text((stripe / "manifest.yaml").read_text() + "# changed\n")
+    (bigquery / "icon.svg").write_text((bigquery / "icon.svg").read_text() + "\n")
+
+    def bumped(name: str) -> CheckResult:
+        repo = Monorepo.open(tmp_path)
+        connector = repo.load_connector(tmp_path / "airbyte-integrations" / "connectors" / name)
+        return next(r for r in run_qa_checks(connector, QAContext(repo, base_ref="main", today=TODAY))
+                    if r.name == "version_bumped")
+
+    # Real: source-stripe went 5.15.21-rc.1 -> 5.15.21-rc.2, the same release's next candidate.
+    edit(stripe / "metadata.yaml", "dockerImageTag: 5.15.21-rc.1", "dockerImageTag: 5.15.21-rc.2")
+    assert bumped("source-stripe").status is CheckStatus.PASS
+    edit(stripe / "metadata.yaml", "dockerImageTag: 5.15.21-rc.2", "dockerImageTag: 5.15.22-rc.1")
+    assert "must differ only in the -rc.N part" in bumped("source-stripe").message
+    # Real: destination-bigquery opts out with ab_internal.requireVersionIncrementsInPullRequests: false.
+    opted_out = bumped("destination-bigquery")
+    assert opted_out.status is CheckStatus.SKIP and "opted out" in opted_out.message
+    edit(bigquery / "metadata.yaml", "requireVersionIncrementsInPullRequests: false",
+         "requireVersionIncrementsInPullRequests: true")
+    assert bumped("destination-bigquery").status is CheckStatus.FAIL
