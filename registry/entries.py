@@ -27,10 +27,11 @@ from registry.models import (
 )
 from registry.store import Store
 
-# Fields Airbyte's metadata model fills with a default, so every real entry carries them.
+# Fields Airbyte's metadata model fills with a default, so every real entry carries them. Today's
+# registry (Registry 2.0) leaves out supportsRefreshes, and requiresLogin in externalDocumentationUrls
+# items, when the metadata does not set them: so do we.
 METADATA_DEFAULTS: dict[str, Any] = {
     "tags": [],
-    "supportsRefreshes": False,
     "supportsFileTransfer": False,
     "supportsDataActivation": False,
 }
@@ -98,11 +99,10 @@ def build_registry_entry(
         entry["language"] = data.language_tag()
     if icon_url:
         entry["iconUrl"] = icon_url
-    releases = registry_releases(entry)
-    if releases:
-        entry["releases"] = releases
-    else:
-        entry.pop("releases", None)
+    if data.externalDocumentationUrls:
+        entry["externalDocumentationUrls"] = [link.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+                                              for link in data.externalDocumentationUrls]
+    entry["releases"] = registry_releases(entry)  # {} when there is nothing to say, as Airbyte writes it
     entry["generated"] = _generated(data, generated)
     entry["packageInfo"] = dict(package_info or {})
     entry["spec"] = spec
@@ -121,7 +121,7 @@ def validate_entry(entry: dict[str, Any], kind: str) -> dict[str, Any]:
 def registry_releases(entry: dict[str, Any]) -> dict[str, Any]:
     """``releases`` as the registry shows it: breaking changes with their migration URLs, and rollout.
 
-    Empty when there is neither; a release's own ``migrationDocumentationUrl`` only shows with
+    ``{}`` when there is neither; a release's own ``migrationDocumentationUrl`` only shows with
     breaking changes, as in Airbyte.
     """
     releases = entry.get("releases") or {}

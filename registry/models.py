@@ -2,7 +2,8 @@
 
 Facts from ``ConnectorRegistrySourceDefinition.yaml`` / ``...DestinationDefinition.yaml``: extra
 keys are allowed (an entry carries most of the metadata through), ``tombstone``, ``public``,
-``custom`` and the ``supports*`` flags default to false, and ``releases`` allows only its four keys.
+``custom`` and the ``supports*`` flags default to false (``supportsRefreshes`` is left out when unset, as
+today's registry does), and ``releases`` allows only its four keys.
 Nested metadata blocks stay plain dicts: the registry passes them through and the platform
 reads them itself. ``sourceType`` is strict on sources, because the platform rejects other values.
 """
@@ -79,7 +80,7 @@ class RegistryDestinationDefinition(_RegistryDefinition):
     tags: list[str] | None = None
     normalizationConfig: dict[str, Any] | None = None
     supportsDbt: bool | None = None
-    supportsRefreshes: bool = False
+    supportsRefreshes: bool | None = None  # left out unless the metadata sets it (Registry 2.0)
 
 
 RegistryDefinition = RegistrySourceDefinition | RegistryDestinationDefinition

@@ -212,9 +212,13 @@ def diff(
     for ref, fields in changes.changed_fields:
         console.print(escape(f"  {ref.name} ({ref.repository}): {', '.join(fields)} changed"), highlight=False,
                       soft_wrap=True)
+    for ref, fields in changes.shape_only:
+        console.print(f"[dim]  {ref.name} ({ref.repository}): {', '.join(fields)} differ in shape only "
+                      "(a default written or left out)[/]", highlight=False, soft_wrap=True)
     console.print(f"{len(changes.added)} added, {len(changes.removed)} removed, "
                   f"{len(changes.version_changes)} version change(s), "
-                  f"{len(changes.changed_fields)} connector(s) with changed fields", highlight=False)
+                  f"{len(changes.changed_fields)} connector(s) with changed fields, "
+                  f"{len(changes.shape_only)} with shape-only differences", highlight=False)
 
 
 ServeStoreOption = Annotated[

@@ -141,3 +141,20 @@ def test_diff_by_definition_id() -> None:
     assert [(r.name, was, now) for r, was, now in changes.version_changes] == [("A", "1.0.0", "1.1.0")]
     assert [(r.name, fields) for r, fields in changes.changed_fields] == [("C2", ["name"])]
     assert diff_registries(new, new).is_empty
+
+
+def test_diff_reports_shape_only_differences_apart() -> None:
+    link = {"title": "API", "url": "https://api.example.com"}
+    old = {"sources": [{**source("A", "1.0.0", "1"), "supportsRefreshes": False,
+                        "externalDocumentationUrls": [{**link, "requiresLogin": False}]},
+                       source("B", "1.0.0", "2")], "destinations": []}
+    new = {"sources": [{**source("A", "1.0.0", "1"), "releases": {}, "externalDocumentationUrls": [link]},
+                       {**source("B", "1.0.0", "2"), "releases": {}, "name": "B2"}], "destinations": []}
+    changes = diff_registries(old, new)
+    assert changes.is_empty is False
+    assert [(r.name, fields) for r, fields in changes.changed_fields] == [("B2", ["name"])]
+    assert [(r.name, fields) for r, fields in changes.shape_only] == [
+        ("A", ["externalDocumentationUrls", "releases", "supportsRefreshes"]), ("B2", ["releases"])]
+    only_shape = {"sources": [new["sources"][0], old["sources"][1]], "destinations": []}
+    assert diff_registries(old, only_shape).is_empty
+    assert diff_registries(old, new).as_dict()["shapeOnly"][1]["fields"] == ["releases"]

@@ -86,7 +86,10 @@ def test_renames_and_removals() -> None:
     assert destination is not None
     assert destination["destinationDefinitionId"] == BASE["data"]["definitionId"]
     assert destination["sourceType"] == "vectorstore"  # Airbyte passes it through; compile reports it
-    assert destination["supportsRefreshes"] is False
+    assert "supportsRefreshes" not in destination  # unset in the metadata: left out, as Registry 2.0 does
+    refreshing = entry(metadata(connectorType="destination", dockerRepository="airbyte/destination-example",
+                                supportsRefreshes=True))
+    assert refreshing is not None and refreshing["supportsRefreshes"] is True
 
 
 @pytest.mark.parametrize("changes", [
@@ -144,13 +147,23 @@ def test_breaking_changes_get_default_migration_urls() -> None:
     assert releases["breakingChanges"]["3.0.0"]["migrationDocumentationUrl"] == "https://own"
 
 
-def test_releases_only_when_there_is_something_to_say() -> None:
-    assert "releases" not in entry(metadata(releases={"breakingChanges": {}}))  # type: ignore[operator]
-    assert "releases" not in entry(metadata(releases={"migrationDocumentationUrl": "https://x"}))  # type: ignore[operator]
+def test_releases_is_an_empty_object_when_there_is_nothing_to_say() -> None:
+    assert entry(metadata())["releases"] == {}  # type: ignore[index]
+    assert entry(metadata(releases={"breakingChanges": {}}))["releases"] == {}  # type: ignore[index]
+    assert entry(metadata(releases={"migrationDocumentationUrl": "https://x"}))["releases"] == {}  # type: ignore[index]
     rollout = entry(metadata(releases={"rolloutConfiguration": {"enableProgressiveRollout": True}}))
     assert rollout is not None
     assert rollout["releases"] == {"rolloutConfiguration": {
         "enableProgressiveRollout": True, "initialPercentage": 0, "maxPercentage": 50, "advanceDelayMinutes": 10}}
+
+
+def test_external_documentation_urls_keep_only_what_the_metadata_sets() -> None:
+    links = [{"title": "API", "url": "https://api.example.com", "type": "api_reference"},
+             {"title": "Status", "url": "https://status.example.com", "requiresLogin": True}]
+    made = entry(metadata(externalDocumentationUrls=links))
+    assert made is not None and made["externalDocumentationUrls"] == [
+        {"title": "API", "type": "api_reference", "url": "https://api.example.com"},
+        {"requiresLogin": True, "title": "Status", "url": "https://status.example.com"}]
 
 
 def test_a_release_candidate_keeps_its_own_tag_over_a_pinned_one() -> None:

@@ -186,3 +186,41 @@ def test_entries_match_airbyte_registry_fixtures(tmp_path: Path) -> None:
             assert equal[field] == ours_too[field], f"{field}: {mismatches.get(field, [])[:5]}"
     for field in MUST_MATCH:
         assert ours_too[field] == present[field], f"{field}: we lack it on some entries"
+
+
+def test_entries_have_today_s_shape_and_differ_from_2024_only_by_shape_defaults(tmp_path: Path) -> None:
+    """Registry 2.0 writes ``releases: {}`` and leaves out unset ``supportsRefreshes``: against the
+    2024 fixtures (which have neither), ``registry diff`` calls those shape-only, never changes."""
+    from registry.diff import SHAPE_DEFAULTS, diff_registries
+
+    registries = {r: json.loads(_fixture("registries", f"{r}_registry.fixture-2024-08.json").read_text())
+                  for r in REGISTRIES}
+    snapshots = {s: _load_snapshot(s) for s in SNAPSHOTS}
+    cache = _spec_cache(registries, tmp_path)
+    compared = 0
+    for registry in REGISTRIES:
+        old: dict[str, list[dict[str, Any]]] = {"sources": [], "destinations": []}
+        new: dict[str, list[dict[str, Any]]] = {"sources": [], "destinations": []}
+        for fixture_entry in _entries(registries[registry]):
+            _, metadata = _producer(fixture_entry, registry, snapshots)
+            if metadata is None:
+                continue
+            spec = cache.spec_for(*registry_coordinates(metadata.data, registry), registry)
+            ours = build_registry_entry(metadata, registry, spec=spec, icon_url=None)
+            assert ours is not None
+            releases = metadata.data.releases
+            assert ours["releases"] == {} or (releases and (releases.breakingChanges or releases.rolloutConfiguration))
+            assert ("supportsRefreshes" in ours) is (metadata.data.supportsRefreshes is not None)
+            for link in ours.get("externalDocumentationUrls", []):
+                assert "requiresLogin" not in link or link["requiresLogin"] is True
+            kind = f"{metadata.data.connectorType.value}s"
+            old[kind].append(fixture_entry)
+            new[kind].append(ours)
+            compared += 1
+        changes = diff_registries(old, new)
+        assert not changes.added and not changes.removed and not changes.version_changes
+        shape_fields = {f for _, fields in changes.shape_only for f in fields}
+        assert "releases" in shape_fields and shape_fields <= set(SHAPE_DEFAULTS), shape_fields
+        for _, fields in changes.changed_fields:
+            assert not set(fields) & {"releases", "supportsRefreshes"}, fields
+    assert compared >= 250
