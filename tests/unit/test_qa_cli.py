@@ -72,3 +72,24 @@ def test_user_mistakes_are_one_line_exit_2(tmp_path: Path) -> None:
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert expected in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_usage_from_a_registry_runs_the_acceptance_tests_check_and_a_warning_does_not_fail(tmp_path: Path) -> None:
+    folder = complete_connector(tmp_path, "source-alpha")
+    (folder / "icon.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 129 128"/>')
+    ident = next(line.split(":", 1)[1].strip() for line in (folder / "metadata.yaml").read_text().splitlines()
+                 if line.strip().startswith("definitionId:"))
+    registry = tmp_path / "cloud_registry.json"
+    registry.write_text(json.dumps({"sources": [{"sourceDefinitionId": ident,
+                                                 "generated": {"metrics": {"cloud": {"usage": "high"}}}}],
+                                    "destinations": []}))
+    result = cli("--repo", str(tmp_path), "qa", "run", "--usage-from", str(registry), "--failures-only",
+                 "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = {r["name"]: r["status"] for r in json.loads(result.stdout)}
+    assert rows == {"acceptance_tests_enabled": "fail", "icon_square_svg": "warn"}
+    warned = cli("--repo", str(tmp_path), "qa", "run", "--check", "icon_square_svg")
+    assert warned.returncode == 0 and "1 warning(s) (advice, not failing)" in warned.stderr
+    (tmp_path / "bad.json").write_text("{not json")
+    bad = cli("--repo", str(tmp_path), "qa", "run", "--usage-from", str(tmp_path / "bad.json"))
+    assert bad.returncode == 2 and "--usage-from" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
