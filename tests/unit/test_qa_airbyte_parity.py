@@ -355,3 +355,51 @@ def test_version_increment_rules_on_real_release_candidates_and_the_opt_out(tmp_
     edit(bigquery / "metadata.yaml", "requireVersionIncrementsInPullRequests: false",
          "requireVersionIncrementsInPullRequests: true")
     assert bumped("destination-bigquery").status is CheckStatus.FAIL
+
+
+@pytest.mark.parametrize(("check", "old", "new", "expected"), [
+    ("metadata_valid", "  license: ELv2\n", "  license: ELv2\n  notAField: 1\n", "notAField"),
+    ("license_known", "license: ELv2", "license: Apache-2.0", "'Apache-2.0' is not MIT or ELv2"),
+    ("documentation_url_valid", "documentationUrl: https://docs.airbyte.com/integrations/sources/pokeapi",
+     "documentationUrl: docs.airbyte.com/integrations/sources/pokeapi", "is not an http(s) URL"),
+    ("manifest_only_base_image", "docker.io/airbyte/source-declarative-manifest:",
+     "docker.io/airbyte/python-connector-base:", "is not docker.io/airbyte/source-declarative-manifest"),
+    ("language_tag_matches_files", "language:manifest-only", "language:python", "no pyproject.toml"),
+    ("changelog_entry", "dockerImageTag: 0.3.50", "dockerImageTag: 0.3.51", "no row for the current version 0.3.51"),
+    ("major_bump_documented", "dockerImageTag: 0.3.50", "dockerImageTag: 1.0.0",
+     "needs a releases.breakingChanges.'1.0.0' entry"),
+])
+def test_a_real_connector_passes_and_a_copy_with_one_change_fails(tmp_path: Path, check: str, old: str, new: str,
+                                                                   expected: str) -> None:
+    root = build_fixture_monorepo(tmp_path)
+    changed = copy_connector(root, airbyte_fixtures("connectors", "source-pokeapi"), "source-pokeapi-changed")
+    edit(changed / "metadata.yaml", old, new)
+    results = run_all(root)  # an unknown field is a strict-mode problem only: discovery still loads it
+    assert results["source-pokeapi"][check].status is CheckStatus.PASS, results["source-pokeapi"][check]
+    result = results["source-pokeapi-changed"][check]
+    assert result.status is CheckStatus.FAIL and expected in result.message, result
+
+
+def test_breaking_change_deadline_on_hubspot_s_real_6_0_0(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tests.unit.test_qa_version import git
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    hubspot = copy_connector(tmp_path, airbyte_fixtures("connectors", "source-hubspot"))
+    edit(hubspot / "metadata.yaml", "dockerImageTag: 6.2.2", "dockerImageTag: 5.9.0")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "checkout", "-q", "-b", "feature")
+    edit(hubspot / "metadata.yaml", "dockerImageTag: 5.9.0", "dockerImageTag: 6.0.0")
+
+    def deadline(today: dt.date) -> CheckResult:
+        repo = Monorepo.open(tmp_path)
+        connector = repo.load_connector(hubspot)
+        return next(r for r in run_qa_checks(connector, QAContext(repo, base_ref="main", today=today))
+                    if r.name == "breaking_change_deadline")
+
+    # The real 6.0.0 entry has upgradeDeadline 2025-09-30: a month's notice when released in August.
+    assert deadline(dt.date(2025, 8, 30)).status is CheckStatus.PASS
+    result = deadline(dt.date(2025, 9, 27))
+    assert result.status is CheckStatus.FAIL and "2025-09-30 is 3 day(s) after 2025-09-27" in result.message
