@@ -126,13 +126,15 @@ class Check:
             return f"applies only to {_names(self.support_levels)} connectors"
         if self.language_tags is not None and connector.data.language_tag() not in self.language_tags:
             return f"applies only to {_names(self.language_tags)} connectors"
-        if self.min_sl is not None and support_level_number(connector) < self.min_sl:
+        if self.min_sl is not None and internal_support_level(connector) < self.min_sl:
             return f"applies only to connectors with ab_internal.sl >= {self.min_sl}"
         if self.cloud_usages is not None:
-            usage = (context.cloud_usage or {}).get(connector.data.definitionId) if context else None
+            known = context.cloud_usage if context else None
+            usage = (known or {}).get(connector.data.definitionId)
             if usage is None:
-                return ("cloud usage unknown (qa run --usage-from <cloud registry with metrics>); "
-                        f"applies only to {_names(self.cloud_usages)} cloud usage")
+                where = ("not in the --usage-from registry's metrics" if known is not None
+                         else "qa run --usage-from <cloud registry with metrics>")
+                return f"cloud usage unknown ({where}); applies only to {_names(self.cloud_usages)} cloud usage"
             if usage not in self.cloud_usages:
                 return f"applies only to {_names(self.cloud_usages)} cloud usage, not {usage}"
         return None
@@ -171,7 +173,7 @@ class Check:
         return CheckResult(self.name, status, message)
 
 
-def support_level_number(connector: Connector) -> int:
+def internal_support_level(connector: Connector) -> int:
     """``ab_internal.sl``, 100 when absent (Airbyte's default)."""
     internal = connector.data.ab_internal
     return 100 if internal is None or internal.sl is None else internal.sl
