@@ -7,7 +7,9 @@ icons); each failing case is a copy of a real one, in tmp, with one thing change
 
 from __future__ import annotations
 
+import re
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -67,8 +69,14 @@ def copy_connector(root: Path, fixture: Path, name: str | None = None) -> Path:
         item.chmod(0o755 if item.is_dir() else 0o644)
     if name:
         metadata = target / "metadata.yaml"
-        metadata.write_text(metadata.read_text().replace(f"airbyte/{fixture.name}\n", f"airbyte/{name}\n"))
+        text = metadata.read_text().replace(f"airbyte/{fixture.name}\n", f"airbyte/{name}\n")
+        metadata.write_text(re.sub(r"(definitionId: )\S+", rf"\g<1>{copy_id(name)}", text, count=1))
     return target
+
+
+def copy_id(name: str) -> str:
+    """A renamed copy's own definitionId (discovery refuses two connectors sharing one)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, name))
 
 
 def test_no_check_fails_a_real_connector_that_airbyte_passes(fixture_repo: Path) -> None:
@@ -216,12 +224,11 @@ def test_sources_used_much_in_cloud_enable_acceptance_tests(real_repo: Path) -> 
     faker = airbyte_fixtures("connectors", "source-faker")
     untested = copy_connector(real_repo, faker, "source-faker-untested")
     edit(untested / "metadata.yaml", "    - suite: acceptanceTests\n", "    - suite: integrationTests\n")
-    edit(untested / "metadata.yaml", "dfd88b22-b603-4c3d-aad7-3701784586b1", "0e6bd7b4-7a0b-4ef4-9a2f-6f3a6d1b6f1a")
     registry = real_repo / "cloud_registry.json"
     registry.write_text(
         '{"sources": [{"sourceDefinitionId": "dfd88b22-b603-4c3d-aad7-3701784586b1",'
         ' "generated": {"metrics": {"cloud": {"usage": "high"}}}},'
-        ' {"sourceDefinitionId": "0e6bd7b4-7a0b-4ef4-9a2f-6f3a6d1b6f1a",'
+        f' {{"sourceDefinitionId": "{copy_id("source-faker-untested")}",'
         ' "generated": {"metrics": {"cloud": {"usage": "medium"}}}}], "destinations": []}')
     repo = Monorepo.open(real_repo)
     found = repo.discover()

@@ -206,6 +206,7 @@ def test_entries_have_today_s_shape_and_differ_from_2024_only_by_shape_defaults(
             if metadata is None:
                 continue
             spec = cache.spec_for(*registry_coordinates(metadata.data, registry), registry)
+            assert spec is not None
             ours = build_registry_entry(metadata, registry, spec=spec, icon_url=None)
             assert ours is not None
             releases = metadata.data.releases
