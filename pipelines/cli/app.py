@@ -15,6 +15,7 @@ from rich.markup import escape
 from connector_build.problems import InvalidMetadata, UserError
 from pipelines.cli import (
     build_command,
+    bump_command,
     doctor_command,
     inspect_commands,
     publish_command,
@@ -80,6 +81,7 @@ app.command("publish")(publish_command.publish)
 app.command("doctor")(doctor_command.doctor)
 app.command("yank")(yank_commands.yank)
 app.command("unyank")(yank_commands.unyank)
+app.command("bump-version")(bump_command.bump_version)
 app.add_typer(qa_commands.app, name="qa")
 app.add_typer(registry_commands.app, name="registry")
 
