@@ -16,6 +16,7 @@ from connector_build.problems import InvalidMetadata, UserError
 from pipelines.cli import (
     build_command,
     bump_command,
+    create_command,
     doctor_command,
     inspect_commands,
     publish_command,
@@ -82,6 +83,7 @@ app.command("doctor")(doctor_command.doctor)
 app.command("yank")(yank_commands.yank)
 app.command("unyank")(yank_commands.unyank)
 app.command("bump-version")(bump_command.bump_version)
+app.command("create")(create_command.create)
 app.add_typer(qa_commands.app, name="qa")
 app.add_typer(registry_commands.app, name="registry")
 

@@ -19,7 +19,7 @@ def test_help_lists_every_command() -> None:
     result = cli("--help")
     assert result.returncode == 0
     for command in ("list", "validate", "build", "test", "publish", "registry", "qa", "doctor", "yank",
-                    "unyank", "bump-version"):
+                    "unyank", "bump-version", "create"):
         assert command in result.stdout
 
 
