@@ -26,7 +26,9 @@ from connector_build.protocol import (
 )
 from pipelines.engines.base import Engine
 from pipelines.logs import StepLog
+from pipelines.secret_stores import SecretStoreError
 from pipelines.steps import ConnectorState, Outcome, StepFailed
+from pipelines.test_secrets import SMOKE_SUITES, FoundSecrets, TestSecrets
 
 CONFIG_PATH = "/tmp/connector-pipelines/config.json"
 CATALOG_PATH = "/tmp/connector-pipelines/catalog.json"
@@ -47,6 +49,8 @@ class SmokeTest:
     read_timeout_s: float = 300
     max_records: int = 10_000
     network: str = "bridge"
+    secrets: TestSecrets | None = None
+    """The connector's declared test secrets; they become the config unless --config is given."""
     name: str = "smoke"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
@@ -77,23 +81,34 @@ class SmokeTest:
         try:
             extract_spec(await command(["spec"]))
             done.append("spec")
-            config_path = find_config(connector, self.config)
-            if config_path is None:
-                return Outcome(summary="spec ok; check/discover/read skipped: no config (pass --config, or add "
-                                       "secrets/config.json or integration_tests/config.json)")
-            if not config_path.is_file():
-                raise StepFailed(f"--config {config_path}: no such file")
-            files = {CONFIG_PATH: config_path.read_bytes()}
-            status = extract_connection_status(await command(["check", "--config", CONFIG_PATH], files))
+            files: dict[str, bytes] = {}
+            config_in_container = CONFIG_PATH
+            declared = await self._declared_secrets(connector)
+            if declared is not None and declared.missing:
+                return Outcome(summary="spec ok; check/discover/read skipped: missing test secret "
+                                       + "; ".join(declared.missing))
+            if declared is not None and declared.config_path is not None:
+                files, config_in_container = dict(declared.files), declared.config_path
+            else:
+                config_path = find_config(connector, self.config)
+                if config_path is None:
+                    return Outcome(summary="spec ok; check/discover/read skipped: no config (pass --config, add "
+                                           "secrets/config.json or integration_tests/config.json, or declare "
+                                           "testSecrets)")
+                if not config_path.is_file():
+                    raise StepFailed(f"--config {config_path}: no such file")
+                files = {**(declared.files if declared else {}), CONFIG_PATH: config_path.read_bytes()}
+            status = extract_connection_status(
+                await command(["check", "--config", config_in_container], files))
             if status.status != "SUCCEEDED":
                 raise StepFailed(f"check FAILED: {status.message or 'no message'}")
             done.append("check")
             if connector.connector_type is ConnectorType.SOURCE:
-                catalog = extract_catalog(await command(["discover", "--config", CONFIG_PATH], files))
+                catalog = extract_catalog(await command(["discover", "--config", config_in_container], files))
                 done.append(f"discover ({len(catalog.streams)} streams)")
                 configured = configure_catalog(catalog.model_dump(mode="json", exclude_none=True))
                 started = time.monotonic()
-                report = await command(["read", "--config", CONFIG_PATH, "--catalog", CATALOG_PATH],
+                report = await command(["read", "--config", config_in_container, "--catalog", CATALOG_PATH],
                                        {**files, CATALOG_PATH: json.dumps(configured).encode()},
                                        catalog=configured, timeout_s=self.read_timeout_s)
                 records = sum(report.records_per_stream.values())
@@ -104,7 +119,7 @@ class SmokeTest:
             else:
                 catalog_json = destination_catalog(connector)
                 stdin, state_message = sample_input(catalog_json)
-                report = await command(["write", "--config", CONFIG_PATH, "--catalog", CATALOG_PATH],
+                report = await command(["write", "--config", config_in_container, "--catalog", CATALOG_PATH],
                                        {**files, CATALOG_PATH: json.dumps(catalog_json).encode()}, stdin=stdin)
                 echoed = [m.state.model_dump(mode="json", exclude_none=True, by_alias=True)
                           for m in report.of_type("STATE")
@@ -115,6 +130,16 @@ class SmokeTest:
         except ProtocolError as exc:
             raise StepFailed(f"{(done and 'after ' + done[-1] + ': ') or ''}{exc}") from None
         return Outcome(summary="; ".join(done))
+
+    async def _declared_secrets(self, connector: Connector) -> FoundSecrets | None:
+        """The declared test secrets, or None when there are none (or --config overrides them)."""
+        if self.secrets is None or self.config is not None:
+            return None
+        try:
+            found = await self.secrets.resolve(connector, suites=SMOKE_SUITES)
+        except SecretStoreError as exc:
+            raise StepFailed(str(exc)) from None
+        return found if (found.files or found.missing) else None
 
 
 def configure_catalog(catalog: dict[str, Any]) -> dict[str, Any]:

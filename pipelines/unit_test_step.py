@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from connector_build.unit_test_recipe import unit_test_folder, unit_test_plan_for
 from pipelines.engines.base import BuildOptions, Engine
 from pipelines.logs import StepLog
+from pipelines.secret_stores import SecretStoreError
 from pipelines.steps import ConnectorState, Outcome, StepFailed, StepSkipped
+from pipelines.test_secrets import UNIT_SUITES, TestSecrets
 
 PYTEST_NO_TESTS = 5
 """pytest's exit code when it collected nothing: a skip, as airbyte-ci treats it."""
@@ -20,6 +22,8 @@ SUMMARY = re.compile(r"^=+ (.+) =+$")
 class UnitTests:
     engine: Engine
     options: BuildOptions
+    secrets: TestSecrets | None = None
+    """Secrets declared for the unitTests suite, written read-only to secrets/<file> in the container."""
     name: str = "unit"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
@@ -34,8 +38,17 @@ class UnitTests:
         tag = f"{connector.docker_repository}:dev-tests"
         tests_image = await self.engine.build(plan, tags=[tag], log=log, options=self.options)
         folder = unit_test_folder(connector) or ""
+        files: dict[str, bytes] = {}
+        if self.secrets is not None:
+            try:
+                found = await self.secrets.resolve(connector, suites=UNIT_SUITES)
+            except SecretStoreError as exc:
+                raise StepFailed(str(exc)) from None
+            files = found.files
+            for missing in found.missing:
+                log.write(f"missing test secret {missing}")
         result = await self.engine.run(tests_image.reference, [folder, "-q", "-p", "no:cacheprovider"],
-                                       platform=platform, log=log, timeout_s=1800)
+                                       platform=platform, files=files, log=log, timeout_s=1800)
         log.write(result.stdout)
         summary = pytest_summary(result.stdout) or f"pytest exited with {result.exit_code}"
         if result.exit_code == PYTEST_NO_TESTS:

@@ -20,7 +20,7 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    for secret in _SECRETS:
+    for secret in sorted(_SECRETS, key=len, reverse=True):  # a whole secret before the parts inside it
         if secret in text:
             text = text.replace(secret, "***")
     return text

@@ -62,6 +62,7 @@ def test(
     from pipelines.engines import open_engine
     from pipelines.qa_step import QaChecks
     from pipelines.smoke_step import SmokeTest
+    from pipelines.test_secrets import TestSecrets
     from pipelines.unit_test_step import UnitTests
 
     options: GlobalOptions = ctx.obj
@@ -79,15 +80,16 @@ def test(
     build_options = resolve_build_options(repo, image_mirrors=image_mirror, ca_bundle=ca_bundle,
                                           network=build_network)
     reports_at = report_dir or default_report_dir(repo.root, "test")
+    secrets = TestSecrets.for_repo(repo)
 
     def steps_for(connector) -> list:
         steps: list = [QaChecks(qa_context)] if "qa" in parts else []
         if engine is not None:
             steps.append(BuildImages(engine, build_options, [host_platform()]))
             if "unit" in parts:
-                steps.append(UnitTests(engine, build_options))
+                steps.append(UnitTests(engine, build_options, secrets=secrets))
             if "smoke" in parts:
-                steps.append(SmokeTest(engine, config=config))
+                steps.append(SmokeTest(engine, config=config, secrets=secrets))
         return steps
 
     run_command(connectors, steps_for, command="test", engine=engine, engine_name=options.engine.value,

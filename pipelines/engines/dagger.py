@@ -508,14 +508,14 @@ class DaggerEngine:
         ``with_new_file`` takes text only). The host file must outlive the lazy query: it is
         removed by ``close()``."""
         try:
-            return container.with_new_file(path, data.decode("utf-8"), permissions=0o644)
+            return container.with_new_file(path, data.decode("utf-8"), permissions=0o444)  # inputs: read-only
         except UnicodeDecodeError:
             pass
         if self._scratch is None:
             self._scratch = Path(tempfile.mkdtemp(prefix="connector-pipelines-dagger-"))
         host_file = self._scratch / uuid.uuid4().hex
         host_file.write_bytes(data)
-        return container.with_file(path, client.host().file(str(host_file)), permissions=0o644)
+        return container.with_file(path, client.host().file(str(host_file)), permissions=0o444)
 
     def _container(self, client: dagger.Client, image: str, platform: str | None) -> dagger.Container:
         """A built or pulled container by reference or image id; else the image from its registry."""

@@ -375,7 +375,7 @@ def _files_tar(files: Mapping[str, bytes]) -> bytes:
                     info.type, info.mode = tarfile.DIRTYPE, 0o755
                     tar.addfile(info)
             info = tarfile.TarInfo("/".join(parts))
-            info.size, info.mode = len(data), 0o644
+            info.size, info.mode = len(data), 0o444  # inputs (configs, test secrets): read-only
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
