@@ -94,3 +94,41 @@ def test_run_files_are_read_only_in_the_container(docker_engine) -> None:
         return result.stdout.strip()
 
     assert anyio.run(main) == "0o444"
+
+
+UNIT_TEST_READING_THE_SECRET = '''
+import json
+import os
+import stat
+from pathlib import Path
+
+
+def test_the_declared_secret_is_a_read_only_file_and_not_in_the_environment():
+    path = Path("secrets/unit.json")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    value = json.loads(path.read_text())["token"]
+    assert value.startswith("tok-")
+    assert not any(value in v for v in os.environ.values())
+'''
+
+
+def test_unit_tests_read_their_secret_from_a_folder_store(examples_repo: Path, tmp_path: Path) -> None:
+    metadata = examples_repo / WEATHER / "metadata.yaml"
+    metadata.write_text(metadata.read_text().replace(
+        "    - suite: unitTests\n",
+        "    - suite: unitTests\n      testSecrets:\n        - name: SECRET_SOURCE-TINY-WEATHER_UNIT\n"
+        "          fileName: unit.json\n          secretStore: {type: GSM, alias: ci-folder}\n"))
+    store = tmp_path / "ci-secrets"
+    store.mkdir()
+    (store / "SECRET_SOURCE-TINY-WEATHER_UNIT").write_text('{"token": "tok-8c1f0e2d9b"}')
+    with (examples_repo / "pyproject.toml").open("a") as settings:
+        settings.write(f'\n[tool.connector-pipelines.secret-stores.ci-folder]\ntype = "folder"\npath = "{store}"\n')
+    (examples_repo / WEATHER / "unit_tests" / "test_reads_secret.py").write_text(UNIT_TEST_READING_THE_SECRET)
+    reports = tmp_path / "reports"
+    result = cli(examples_repo, "test", "source-tiny-weather", "--only", "unit", "--report-dir", str(reports))
+    assert result.returncode == 0, result.stdout + result.stderr
+    steps = json.loads((reports / "report.json").read_text())["connectors"][0]["steps"]
+    unit = next(step for step in steps if step["name"] == "unit")
+    assert unit["status"] == "success" and "passed" in unit["summary"]
+    for path in [p for p in reports.rglob("*") if p.is_file()]:
+        assert "tok-8c1f0e2d9b" not in path.read_text(errors="replace"), path
