@@ -41,9 +41,13 @@ def bump_version(
 
     Nothing is written unless every selected connector can be bumped.
     """
+    from connector_build import versions
     from connector_build.bump import BadBump, BumpSettings, plan_bump
+    from connector_build.bump.next_version import KINDS
 
     *names, how = arguments
+    if how not in KINDS and versions.parse(how) is None:
+        raise UserError(f"the last argument is the bump, {BUMP_KINDS}; got '{how}'")
     if not message or not message.strip():
         why = "the breaking change's message and the changelog row" if how == "major" else "the changelog row"
         raise UserError(f"--message is required: it becomes {why}")

@@ -194,6 +194,7 @@ def test_dry_run_shows_the_diff_and_writes_nothing(example_git_repo: Path) -> No
     (("source-tiny-catalog", "major"), "--message is required: it becomes the breaking change's message"),
     (("source-tiny-weather", "0.1.0", "-m", "x"), "source-tiny-weather: 0.1.0 is not greater than"),
     (("patch", "-m", "x"), "name the connectors to bump"),
+    (("source-tiny-weather", "-m", "x"), "the last argument is the bump, patch|minor|major|rc|X.Y.Z; got"),
     (("source-tiny-wether", "patch", "-m", "x"), "did you mean source-tiny-weather"),
 ])
 def test_refusals_are_one_line_and_write_nothing(example_git_repo: Path, args: tuple[str, ...], says: str) -> None:
