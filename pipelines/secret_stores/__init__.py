@@ -12,6 +12,7 @@ for redaction before it is returned, so no log line can show it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -71,8 +72,14 @@ def open_store(settings: StoreSettings, root: Path) -> SecretStore:
     return EnvironmentStore()
 
 
+MIN_PART_LENGTH = 8
+DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$")
+
+
 def remember(secret: StoredSecret) -> StoredSecret:
-    """Register the value (and, for JSON, each string in it) for redaction; return the secret."""
+    """Register the value for redaction, and for a JSON value each string in it that could be a
+    credential (long enough, not a date: redacting ``metric`` or ``2024-01-01`` everywhere would
+    only blur the logs); return the secret."""
     register_secret(secret.value)
     try:
         parsed: Any = json.loads(secret.value)
@@ -85,6 +92,6 @@ def remember(secret: StoredSecret) -> StoredSecret:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-        elif isinstance(item, str):
+        elif isinstance(item, str) and len(item) >= MIN_PART_LENGTH and not DATE_LIKE.match(item):
             register_secret(item)
     return secret

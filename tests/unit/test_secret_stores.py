@@ -42,6 +42,12 @@ def test_fetched_values_are_redacted_in_logs(monkeypatch: pytest.MonkeyPatch) ->
     assert redact("key sk-live-4f9a8b7c6d in eu-west-zz9") == "key *** in ***"  # each string of the JSON too
 
 
+def test_short_words_and_dates_in_a_secret_stay_readable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_PLAIN_PARTS", '{"units": "imperial", "start": "2024-03-01", "token": "t0k3n-abcdef"}')
+    EnvironmentStore().fetch("source-acme", "SECRET_PLAIN_PARTS")
+    assert redact("imperial from 2024-03-01 with t0k3n-abcdef") == "*** from 2024-03-01 with ***"
+
+
 def test_gsm_store_lists_by_connector_label_through_the_client_library() -> None:
     secrets = {
         "SECRET_SOURCE-ACME__CREDS": ({"connector": "source-acme", "filename": "oauth_config"}, CONFIG),
