@@ -32,6 +32,7 @@ from connector_build.problems import UserError
 
 NAME = re.compile(r"^(source|destination)-[a-z0-9]+(-[a-z0-9]+)*$")
 TEMPLATE_SUFFIX = ".j2"
+DEFAULT_MANIFEST_VERSION = "6.48.0"
 ICON_COLORS = ("#2d3a8c", "#0f766e", "#9d174d", "#b45309", "#4338ca", "#15803d")
 
 
@@ -121,6 +122,14 @@ class NewConnector:
     def slug(self) -> str:
         return self.name.split("-", 1)[1]
 
+    @property
+    def manifest_version(self) -> str:
+        """The declarative-manifest image's tag (``7.10.1`` of ``…:7.10.1-amd64``): the CDK version the
+        manifest is written for."""
+        tag = self.base_image.split("@", 1)[0].rsplit(":", 1)[-1]
+        match = re.match(r"\d+\.\d+\.\d+", tag)
+        return match.group(0) if match else DEFAULT_MANIFEST_VERSION
+
     def variables(self) -> dict[str, object]:
         words = self.slug.split("-")
         title = " ".join(w.capitalize() for w in words)
@@ -135,7 +144,7 @@ class NewConnector:
             "definition_id": self.definition_id,
             "docker_repository": f"airbyte/{self.name}",
             "base_image": self.base_image,
-            "cdk_version": self.base_image.split("@", 1)[0].rsplit(":", 1)[-1],
+            "cdk_version": self.manifest_version,
             "documentation_url": f"{self.documentation_base.rstrip('/')}/{self.kind}s/{self.slug}",
             "language_tag": "manifest-only" if self.template is Template.MANIFEST_ONLY else "python",
             "cdk_tag": "low-code" if self.template is Template.MANIFEST_ONLY else "python",

@@ -54,6 +54,12 @@ def test_each_template_passes_strict_validation_and_qa(tmp_path: Path, template:
     assert leftovers == []
 
 
+def test_the_manifest_is_written_for_the_base_image_version() -> None:
+    request = new_connector("source-a", Template.MANIFEST_ONLY, settings=CreateSettings(),
+                            base_image="docker.io/airbyte/source-declarative-manifest:7.10.1-amd64@sha256:" + "c" * 64)
+    assert request.manifest_version == "7.10.1"
+
+
 def test_two_connectors_get_different_definition_ids() -> None:
     settings = CreateSettings()
     ids = {new_connector("source-a", Template.PYTHON_SOURCE, base_image="x", settings=settings).definition_id
