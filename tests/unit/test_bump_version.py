@@ -203,3 +203,24 @@ def test_refusals_are_one_line_and_write_nothing(example_git_repo: Path, args: t
     assert says in result.stderr and "Traceback" not in result.stderr
     status = subprocess.run(["git", "status", "--porcelain"], cwd=example_git_repo, capture_output=True, text=True)
     assert status.stdout == ""
+
+
+def test_poetry_version_is_bumped_with_its_formatting(tmp_path: Path) -> None:
+    from connector_build.bump import BumpSettings, plan_bump
+    from connector_build.monorepo import Monorepo
+    from tests.conftest import write_connector
+
+    folder = write_connector(tmp_path, "source-poetic", version="1.1.0")
+    pyproject = ('[tool.poetry]  # the package\nname = "source-poetic"\nversion   =   "1.1.0"   # keep me\n\n'
+                 '[tool.poetry.dependencies]\npython = "^3.10"\n')
+    (folder / "pyproject.toml").write_text(pyproject)
+    (tmp_path / "docs/integrations/sources").mkdir(parents=True)
+    (tmp_path / "docs/integrations/sources/poetic.md").write_text("# Poetic\n")
+    repo = Monorepo.open(tmp_path)
+    bump = plan_bump(repo.load_connector(folder), repo, "patch", message="Fix", pull_request=5,
+                     today=dt.date(2026, 12, 1), settings=BumpSettings(pull_request_url="https://x/pr/{number}"))
+    after = {c.path.name: c.after for c in bump.changes}
+    assert after["pyproject.toml"] == pyproject.replace('"1.1.0"', '"1.1.1"')
+    assert after["poetic.md"].endswith("## Changelog\n\n| Version | Date | Pull Request | Subject |\n"
+                                       "|:--------|:-----|:-------------|:--------|\n"
+                                       "| 1.1.1 | 2026-12-01 | [5](https://x/pr/5) | Fix |\n")
