@@ -14,8 +14,10 @@ round-trip dump with the file's own indentation.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import io
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -34,16 +36,9 @@ class MetadataEdit:
     def __init__(self, text: str) -> None:
         self._original = text
         self._yaml = _round_trip_yaml(text)
-        try:
-            self._doc = self._yaml.load(text)
-        except YAMLError as exc:
-            raise MetadataEditError(f"not valid YAML: {str(exc).splitlines()[0]}") from None
-        data = self._doc.get("data") if isinstance(self._doc, CommentedMap) else None
-        if not isinstance(data, CommentedMap):
-            raise MetadataEditError("no 'data' mapping")
-        self._data: CommentedMap = data
+        self._data = self._load(text)["data"]
         self._new_version: str | None = None
-        self._restructured = False
+        self._additions: list[Callable[[CommentedMap], None]] = []
 
     @property
     def version(self) -> str:
@@ -53,29 +48,52 @@ class MetadataEdit:
         self._new_version = version
 
     def add_breaking_change(self, version: str, message: str, deadline: dt.date) -> None:
-        releases = self._child(self._data, "releases")
-        changes = self._child(releases, "breakingChanges")
-        changes[version] = CommentedMap(
-            [("message", message), ("upgradeDeadline", DoubleQuotedScalarString(deadline.isoformat()))])
-        self._restructured = True
+        def add(data: CommentedMap) -> None:
+            changes = _child(_child(data, "releases"), "breakingChanges")
+            changes[version] = CommentedMap(
+                [("message", message), ("upgradeDeadline", DoubleQuotedScalarString(deadline.isoformat()))])
+
+        self._additions.append(add)
 
     def set_progressive_rollout(self, enabled: bool) -> None:
         """``releases.rolloutConfiguration.enableProgressiveRollout``; turning it off when absent is a no-op."""
         releases = self._data.get("releases")
         rollout = releases.get("rolloutConfiguration") if isinstance(releases, dict) else None
-        if not enabled and (rollout is None or not rollout.get("enableProgressiveRollout")):
+        if not enabled and (not isinstance(rollout, dict) or not rollout.get("enableProgressiveRollout")):
             return
-        rollout = self._child(self._child(self._data, "releases"), "rolloutConfiguration")
-        rollout["enableProgressiveRollout"] = enabled
-        self._restructured = True
+
+        def set_flag(data: CommentedMap) -> None:
+            _child(_child(data, "releases"), "rolloutConfiguration")["enableProgressiveRollout"] = enabled
+
+        self._additions.append(set_flag)
 
     def text(self) -> str:
-        if not self._restructured:
-            return self._replace_version_in_place(self._original)
-        if self._new_version is not None:
-            self._data["dockerImageTag"] = self._new_version
+        text = self._replace_version_in_place(self._original)
+        if not self._additions:
+            return text
+        before, after = self._load(text), self._load(text)
+        for addition in self._additions:
+            addition(after["data"])
+        dumped_before, dumped_after = self._dump(before), self._dump(after)
+        patched = patch_through(text, dumped_before, dumped_after)
+        if patched is not None and load_plain(patched) == load_plain(dumped_after):
+            return patched
+        return dumped_after  # the serializer's own text: same data, long strings may be re-flowed
+
+    def _load(self, text: str) -> CommentedMap:
+        """The document; MetadataEditError unless it is YAML with a ``data`` mapping."""
+        try:
+            document = self._yaml.load(text)
+        except YAMLError as exc:
+            raise MetadataEditError(f"not valid YAML: {str(exc).splitlines()[0]}") from None
+        data = document.get("data") if isinstance(document, CommentedMap) else None
+        if not isinstance(data, CommentedMap):
+            raise MetadataEditError("no 'data' mapping")
+        return document
+
+    def _dump(self, document: CommentedMap) -> str:
         out = io.StringIO()
-        self._yaml.dump(self._doc, out)
+        self._yaml.dump(document, out)
         return out.getvalue()
 
     def _replace_version_in_place(self, text: str) -> str:
@@ -93,13 +111,49 @@ class MetadataEdit:
         lines[line_no] = f"{line[:column]}{quote}{self._new_version}{quote}{line[end:]}"
         return "".join(lines)
 
-    @staticmethod
-    def _child(parent: CommentedMap, key: str) -> CommentedMap:
-        value = parent.get(key)
-        if not isinstance(value, CommentedMap):
-            value = CommentedMap()
-            parent[key] = value
-        return value
+
+def _child(parent: CommentedMap, key: str) -> CommentedMap:
+    value = parent.get(key)
+    if not isinstance(value, CommentedMap):
+        value = CommentedMap()
+        parent[key] = value
+    return value
+
+
+def patch_through(original: str, dumped_before: str, dumped_after: str) -> str | None:
+    """Apply what changed between two dumps of the same serializer to the original text.
+
+    The serializer may re-flow lines the edit did not touch; its two dumps re-flow them alike, so
+    their difference is only the edit. Each changed hunk is placed at the original lines that match
+    the dump's; None when a hunk cannot be placed (the caller falls back to the dump).
+    """
+    ours, before, after = (t.splitlines(keepends=True) for t in (original, dumped_before, dumped_after))
+    position: dict[int, int] = {}
+    for block in difflib.SequenceMatcher(None, before, ours, autojunk=False).get_matching_blocks():
+        for offset in range(block.size):
+            position[block.a + offset] = block.b + offset
+    position[len(before)] = len(ours)
+    result = list(ours)
+    opcodes = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in reversed(opcodes):
+        if tag == "equal":
+            continue
+        placed = [position.get(i) for i in range(i1, i2)]
+        if any(p is None for p in placed):
+            return None
+        if placed:
+            start = placed[0]
+            assert start is not None
+            if placed != list(range(start, start + len(placed))):
+                return None
+            end = start + len(placed)
+        else:
+            anchor = position.get(i1)
+            if anchor is None:
+                return None
+            start = end = anchor
+        result[start:end] = after[j1:j2]
+    return "".join(result)
 
 
 def _round_trip_yaml(text: str) -> YAML:

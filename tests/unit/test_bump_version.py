@@ -65,6 +65,38 @@ def test_a_version_bump_changes_one_line_in_every_real_metadata_file() -> None:
         assert diff[0].replace(old, "99.0.1")[1:] == diff[1][1:], (path, diff)  # quoting and comments kept
 
 
+REFLOWED_BY_A_DUMP = ("destination-redshift", "source-amazon-ads", "source-amazon-sqs", "source-hubspot",
+                      "source-instagram", "source-mixpanel", "source-shopify", "source-zoom",
+                      "destination-motherduck", "destination-surrealdb")
+"""Files whose long strings a YAML dump re-flows (and two with an empty breakingChanges)."""
+
+
+def test_a_major_bump_only_adds_lines_even_where_a_dump_would_reflow() -> None:
+    folder = airbyte_fixtures("metadata-2026-02-28")
+    files = sorted(folder.glob("*/metadata.yaml"))
+    sample = [folder / name / "metadata.yaml" for name in REFLOWED_BY_A_DUMP] + files[::40]
+    for path in sample:
+        text = path.read_text(encoding="utf-8")
+        edit = MetadataEdit(text)
+        old = edit.version
+        edit.set_version("99.0.0")
+        edit.add_breaking_change("99.0.0", "Streams renamed: see the guide.", dt.date(2027, 1, 1))
+        after = edit.text()
+        removed = [line for line in changed_lines(text, after) if line.startswith("-")]
+        before_data, after_data = load_plain(text)["data"], load_plain(after)["data"]
+        change = after_data["releases"]["breakingChanges"].pop("99.0.0")
+        assert change == {"message": "Streams renamed: see the guide.", "upgradeDeadline": "2027-01-01"}
+        if not (before_data.get("releases") or {}).get("breakingChanges"):  # absent, {} or []
+            assert removed[1:] in ([], ["-    breakingChanges: {}"], ["-    breakingChanges: []"]), (path, removed)
+            after_data["releases"].pop("breakingChanges")
+            before_data.get("releases", {}).pop("breakingChanges", None)
+            if "releases" not in before_data:
+                after_data.pop("releases")
+        else:
+            assert removed == [f"-  dockerImageTag: {old}"], (path, removed)
+        assert after_data == {**before_data, "dockerImageTag": "99.0.0"}, path
+
+
 def test_quoted_tag_and_comments_are_kept() -> None:
     text = 'data:\n  # the version\n  dockerImageTag: "1.2.3" # bumped by hand\n  name: X\nmetadataSpecVersion: "1.0"\n'
     edit = MetadataEdit(text)
