@@ -1,7 +1,7 @@
 """The smallest stand-in for Google Secret Manager's REST API that the gsm secret store needs.
 
 No emulator exists, so this serves exactly the two calls the store makes through Google's own
-client library (``transport="rest"``): list a project's secrets (with a ``labels.connector:<name>``
+client library (``transport="rest"``): list a project's secrets (with a ``labels.connector=<name>``
 filter) and access a secret's latest version.
 
     with FakeSecretManager({"SECRET_X": ({"connector": "source-x", "filename": "config"}, '{"k": 1}')}) as fake:

@@ -1,9 +1,10 @@
 """Google Secret Manager, through Google's client library (``pip install 'connector-pipelines[gsm]'``).
 
-Airbyte's layout: one secret per connector config, labelled ``connector=<name>`` (a secret shared
-by several connectors joins their names with ``_``) and optionally ``filename=<stem>``, which
-becomes ``secrets/<stem>.json``. The store lists a connector's secrets by that label once, then
-reads the latest version of the ones the metadata asks for.
+Airbyte's layout: one secret per connector config, labelled ``connector=<name>`` and optionally
+``filename=<stem>``, which becomes ``secrets/<stem>.json``. The store lists a connector's secrets
+by that label once (the ``labels.connector=<name>`` filter Airbyte's own tools use), then reads the
+latest version of the ones the metadata asks for. A secret whose label joins several connector
+names with ``_`` is not matched by that filter; give each connector its own label value.
 """
 
 from __future__ import annotations
@@ -50,10 +51,10 @@ class GoogleSecretManagerStore:
         with self._lock:
             if connector not in self._listed:
                 found = {}
-                request = {"parent": f"projects/{self.project}", "filter": f"labels.connector:{connector}"}
+                request = {"parent": f"projects/{self.project}", "filter": f"labels.connector={connector}"}
                 for secret in self._call(lambda: list(self.client().list_secrets(request=request))):
                     labels = dict(secret.labels)
-                    if connector in labels.get("connector", "").split("_"):
+                    if labels.get("connector") == connector:
                         found[secret.name.rsplit("/", 1)[-1]] = labels
                 self._listed[connector] = found
             return self._listed[connector]

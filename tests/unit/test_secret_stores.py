@@ -51,20 +51,20 @@ def test_short_words_and_dates_in_a_secret_stay_readable(monkeypatch: pytest.Mon
 def test_gsm_store_lists_by_connector_label_through_the_client_library() -> None:
     secrets = {
         "SECRET_SOURCE-ACME__CREDS": ({"connector": "source-acme", "filename": "oauth_config"}, CONFIG),
-        "SECRET_SHARED": ({"connector": "source-acme_source-other"}, '{"shared": "yes-shared-1"}'),
+        "SECRET_SOURCE-ACME_OAUTH": ({"connector": "source-acme"}, '{"token": "yes-oauth-1"}'),
         "SECRET_SOURCE-ACME-PLUS__CREDS": ({"connector": "source-acme-plus"}, "{}"),
         "SECRET_OTHER": ({"connector": "source-other"}, "{}"),
     }
     with FakeSecretManager(secrets) as fake:
         store = GoogleSecretManagerStore(fake.project, endpoint=fake.endpoint)
-        assert sorted(store.labelled("source-acme")) == ["SECRET_SHARED", "SECRET_SOURCE-ACME__CREDS"]
+        assert sorted(store.labelled("source-acme")) == ["SECRET_SOURCE-ACME_OAUTH", "SECRET_SOURCE-ACME__CREDS"]
         found = store.fetch("source-acme", "SECRET_SOURCE-ACME__CREDS")
         assert found is not None and found.value == CONFIG and found.file_name == "oauth_config.json"
-        shared = store.fetch("source-acme", "SECRET_SHARED")
-        assert shared is not None and shared.file_name is None
+        oauth = store.fetch("source-acme", "SECRET_SOURCE-ACME_OAUTH")
+        assert oauth is not None and oauth.file_name is None  # no filename label: the metadata names it
         assert store.fetch("source-acme", "SECRET_OTHER") is None  # not labelled for this connector
         listed = [r for r in fake.requests if "/secrets?" in r]
-        assert len(listed) == 1 and "filter=labels.connector%3Asource-acme" in listed[0]  # listed once
+        assert len(listed) == 1 and "filter=labels.connector%3Dsource-acme&" in listed[0]  # listed once
 
 
 def test_gsm_store_errors_are_one_line_without_values() -> None:
