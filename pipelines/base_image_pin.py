@@ -13,7 +13,7 @@ from __future__ import annotations
 from connector_build.images import ImageReference, resolve_base_image
 from connector_build.problems import UserError
 from registry.credentials import registry_auth
-from registry.oci import RegistryClient, RegistryError
+from registry.oci import RegistryClient, RegistryError, RegistryUnreachable
 
 
 async def pinned_reference(reference: str, mirrors: dict[str, str]) -> str:
@@ -25,6 +25,9 @@ async def pinned_reference(reference: str, mirrors: dict[str, str]) -> str:
     try:
         async with RegistryClient.for_registry(target.registry, registry_auth(target.registry)) as client:
             digest = await client.manifest_digest(target.repository, target.tag)
+    except RegistryUnreachable as exc:
+        raise UserError(f"cannot pin the base image {unpinned}: {exc} (a mirror: --image-mirror FROM=TO or "
+                        "[tool.connector-pipelines.image-mirrors])") from None
     except RegistryError as exc:
         raise UserError(f"cannot pin the base image {unpinned}: {exc}") from None
     if digest is None:
