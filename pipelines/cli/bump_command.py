@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import typer
+from rich.markup import escape
 
 from connector_build.problems import UserError
 from pipelines.cli.console import console, error_console
@@ -70,7 +71,7 @@ def bump_version(
             problems.append(f"{connector.name}: {exc}")
     if problems:
         for problem in problems:
-            error_console.print(f"[red]error:[/] {problem}", highlight=False, soft_wrap=True)
+            error_console.print(f"[red]error:[/] {escape(problem)}", highlight=False, soft_wrap=True)
         error_console.print("nothing was written", highlight=False)
         raise typer.Exit(2)
     for bump in bumps:

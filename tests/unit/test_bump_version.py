@@ -256,3 +256,12 @@ def test_poetry_version_is_bumped_with_its_formatting(tmp_path: Path) -> None:
     assert after["poetic.md"].endswith("## Changelog\n\n| Version | Date | Pull Request | Subject |\n"
                                        "|:--------|:-----|:-------------|:--------|\n"
                                        "| 1.1.1 | 2026-12-01 | [5](https://x/pr/5) | Fix |\n")
+
+
+def test_a_bad_setting_names_its_table(example_git_repo: Path) -> None:
+    with (example_git_repo / "pyproject.toml").open("a") as settings:
+        settings.write("\n[tool.connector-pipelines.bump-version]\nupgrade-deadline-days = 3\n")
+    result = cli(example_git_repo, "bump-version", "source-tiny-weather", "patch", "-m", "x")
+    assert result.returncode == 2
+    assert "[tool.connector-pipelines.bump-version] upgrade-deadline-days: Input should be greater than or " \
+           "equal to 7" in result.stderr
