@@ -26,9 +26,23 @@ CASES = [("manifest-only", "source-i14-made-api"), ("python-source", "source-i14
          ("python-destination", "destination-i14-made-db")]
 
 
+@pytest.fixture
+def removes_images(docker_client):
+    """Removes the images a test built for the connectors it names (they are only this test's)."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        for tag in ("dev", "dev-tests"):
+            try:
+                docker_client.images.remove(f"airbyte/{name}:{tag}", force=True)
+            except Exception:  # noqa: BLE001 - absent already: nothing to clean
+                pass
+
+
 @pytest.mark.parametrize(("template", "name"), CASES)
 def test_a_new_connector_validates_tests_and_builds(examples_repo: Path, tmp_path: Path, template: str,
-                                                     name: str) -> None:
+                                                     name: str, removes_images: list[str]) -> None:
+    removes_images.append(name)
     created = cli(examples_repo, "create", name, "--template", template)
     assert created.returncode == 0, created.stderr
     folder = examples_repo / "airbyte-integrations" / "connectors" / name
