@@ -265,3 +265,20 @@ def test_a_bad_setting_names_its_table(example_git_repo: Path) -> None:
     assert result.returncode == 2
     assert "[tool.connector-pipelines.bump-version] upgrade-deadline-days: Input should be greater than or " \
            "equal to 7" in result.stderr
+
+
+def test_a_patch_after_a_release_candidate_promotes_it(example_git_repo: Path) -> None:
+    repo = example_git_repo
+    assert cli(repo, "bump-version", "destination-tiny-jsonl", "rc", "-m", "Try batching").returncode == 0
+    assert cli(repo, "bump-version", "destination-tiny-jsonl", "rc", "-m", "Fix batching").returncode == 0
+    assert cli(repo, "bump-version", "destination-tiny-jsonl", "patch", "-m", "Batching").returncode == 0
+    data = load_plain((repo / CONNECTORS / "destination-tiny-jsonl/metadata.yaml").read_text())["data"]
+    assert data["dockerImageTag"] == "0.1.2"
+    assert data["releases"]["rolloutConfiguration"]["enableProgressiveRollout"] is False
+    page = (repo / "docs/integrations/destinations/tiny-jsonl.md").read_text()
+    assert page.index("| 0.1.2 |") < page.index("| 0.1.2-rc.2 |") < page.index("| 0.1.2-rc.1 |")
+    assert validate_strict(repo, "destination-tiny-jsonl").returncode == 0
+
+
+def validate_strict(repo: Path, name: str) -> subprocess.CompletedProcess[str]:
+    return cli(repo, "validate", "--strict", name)
