@@ -250,7 +250,7 @@ def test_poetry_version_is_bumped_with_its_formatting(tmp_path: Path) -> None:
     (tmp_path / "docs/integrations/sources/poetic.md").write_text("# Poetic\n")
     repo = Monorepo.open(tmp_path)
     bump = plan_bump(repo.load_connector(folder), repo, "patch", message="Fix", pull_request=5,
-                     today=dt.date(2026, 12, 1), settings=BumpSettings(pull_request_url="https://x/pr/{number}"))
+                     today=dt.date(2026, 12, 1), settings=BumpSettings.model_validate({"pull-request-url": "https://x/pr/{number}"}))
     after = {c.path.name: c.after for c in bump.changes}
     assert after["pyproject.toml"] == pyproject.replace('"1.1.0"', '"1.1.1"')
     assert after["poetic.md"].endswith("## Changelog\n\n| Version | Date | Pull Request | Subject |\n"

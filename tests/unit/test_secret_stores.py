@@ -8,11 +8,11 @@ import anyio
 import pytest
 
 from connector_build.monorepo import Monorepo
-from registry.secrets import redact
 from pipelines.secret_stores import SecretStoreError, StoreSettings, open_store
 from pipelines.secret_stores.gsm import GoogleSecretManagerStore
 from pipelines.secret_stores.local import EnvironmentStore, FolderStore
 from pipelines.test_secrets import SECRETS_DIR, TestSecrets
+from registry.secrets import redact
 from tests.conftest import write_connector
 from tests.fake_secret_manager import FakeSecretManager
 
