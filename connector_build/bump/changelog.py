@@ -31,7 +31,7 @@ def add_changelog_row(text: str, row: ChangelogRow) -> str:
     """``text`` with ``row`` on top of its changelog table; unchanged when the version has a row already."""
     lines = text.splitlines()
     try:
-        if docs.changelog_row(lines, row.version) is not None:
+        if _has_row(lines, row.version):
             return text
     except LookupError:
         section = ["", "## Changelog", "", *DEFAULT_TABLE, _format_row(row, DEFAULT_TABLE[0], None, None)]
@@ -47,6 +47,18 @@ def add_changelog_row(text: str, row: ChangelogRow) -> str:
     example = first_row if docs.table_cells(first_row) is not None else None
     new = _format_row(row, lines[header_at], lines[separator_at], example)
     return _join(lines[:separator_at + 1] + [new] + lines[separator_at + 1:])
+
+
+def _has_row(lines: list[str], version: str) -> bool:
+    """A table row whose first cell is ``version`` after the changelog heading (LookupError: no heading).
+
+    Stricter than the QA check's lookup, which also accepts a mention: ``0.1.2`` must not be taken
+    for the row of ``0.1.2-rc.1``."""
+    start = next((i for i, title in docs.headings(lines) if docs.CHANGELOG_HEADING.match(title)), None)
+    if start is None:
+        raise LookupError("no changelog heading")
+    return any((cells := docs.table_cells(line)) and cells[0].strip("`* ").removeprefix("v") == version
+               for line in lines[start + 1:])
 
 
 def _format_row(row: ChangelogRow, header: str, separator: str | None, example: str | None) -> str:
