@@ -41,6 +41,12 @@ MirrorOption = Annotated[
                  "adds to [tool.connector-pipelines.image-mirrors]."),
 ]
 
+AssembleOption = Annotated[
+    bool | None,
+    typer.Option("--assemble/--no-assemble", help="Manifest-only images: assemble them without a build "
+                 "(default), or build them with the engine. Default: assemble-manifest-only in the settings."),
+]
+
 
 def default_report_dir(repo_root: Path, command: str) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -57,10 +63,12 @@ def build(
     ca_bundle: CaBundleOption = None,
     build_network: NetworkOption = "host",
     image_mirror: MirrorOption = None,
+    assemble: AssembleOption = None,
     tag: str = typer.Option("dev", "--tag", help="Local image tag."),
 ) -> None:
     """Build connector images (airbyte/<name>:dev) and check each answers `spec`."""
     # Imported here: `list` and `--help` should not pay for the engine's imports.
+    from pipelines.assembled_steps import AssembleImages, assembles
     from pipelines.build_options import parse_platforms, resolve_build_options
     from pipelines.build_steps import BuildImages, SpecSmoke, host_platform
     from pipelines.cli.run_support import run_command
@@ -73,11 +81,15 @@ def build(
         raise typer.Exit(0)
     platforms = parse_platforms(platform, host_platform())
     build_options = resolve_build_options(repo, image_mirrors=image_mirror, ca_bundle=ca_bundle,
-                                          network=build_network)
+                                          network=build_network, assemble=assemble)
     engine = open_engine(options.engine.value)
     reports_at = report_dir or default_report_dir(repo.root, "build")
+    # Assembled images are loaded into a Docker daemon; other engines build them as before.
+    docker_client = getattr(engine, "client", None) if engine.name == "docker" else None
 
     def steps_for(connector) -> list:
+        if docker_client is not None and assembles(connector, build_options):
+            return [AssembleImages(docker_client, build_options, platforms, tag=tag), SpecSmoke(engine)]
         return [BuildImages(engine, build_options, platforms, tag=tag), SpecSmoke(engine)]
 
     run_command(connectors, steps_for, command="build", engine=engine, engine_name=engine.name,

@@ -1,0 +1,91 @@
+"""Push an assembled image straight to a registry: blobs, a manifest per platform, the index.
+
+Only what is new is uploaded (the layer of files and the configs). Base layers are found
+present, mounted from the base's repository when the base lives on the same registry (or from
+a repository this run already filled), or else streamed from the base's registry (a mirror).
+
+    result = await push_image(image, target_client, "airbyte/source-x", tags=["1.0.0", "latest"],
+                              source=resolver.client(image.base.registry), known=blob_locations)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import anyio
+
+from connector_build.plan import platform_suffix
+from registry.assembly.image import AssembledImage
+from registry.oci import BlobTransfer, RegistryClient, copy_blob
+
+PARALLEL_BLOBS = 4
+
+
+@dataclass
+class PushResult:
+    index_digest: str
+    manifests: dict[str, str]
+    """Platform -> manifest digest."""
+    transfers: Counter[BlobTransfer] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        return ", ".join(f"{count} {kind.value}" for kind, count in sorted(self.transfers.items(),
+                                                                           key=lambda item: item[0].value))
+
+
+@dataclass
+class BlobLocations:
+    """Which repository of the target registry is known to hold a blob: the next connector on the
+    same base mounts from there instead of copying from the mirror again."""
+
+    by_digest: dict[str, str] = field(default_factory=dict)
+
+
+async def push_image(image: AssembledImage, target: RegistryClient, repository: str, *, tags: Sequence[str],
+                     source: RegistryClient, known: BlobLocations | None = None) -> PushResult:
+    known = known if known is not None else BlobLocations()
+    result = PushResult(index_digest=image.index_digest, manifests={})
+    base_layers = {d["digest"]: d["size"] for p in image.platforms.values() for d in p.base.layers}
+    own_blobs = {p.layer.digest: p.layer.blob for p in image.platforms.values()}
+    own_blobs.update({p.config_digest: p.config for p in image.platforms.values()})
+    limit = anyio.Semaphore(PARALLEL_BLOBS)
+    errors: list[Exception] = []
+
+    async def base_layer(digest: str, size: int) -> None:
+        mount_from = [known.by_digest[digest]] if digest in known.by_digest else []
+        async with limit:
+            try:
+                transfer = await copy_blob(source, image.base.repository, target, repository, digest, size,
+                                           mount_from=mount_from)
+            except Exception as exc:  # raised below, without the task group's ExceptionGroup
+                errors.append(exc)
+                return
+        known.by_digest.setdefault(digest, repository)
+        result.transfers[transfer] += 1
+
+    async def own_blob(digest: str, data: bytes) -> None:
+        async with limit:
+            try:
+                transfer = await target.ensure_blob(repository, digest, data)
+            except Exception as exc:
+                errors.append(exc)
+                return
+        result.transfers[transfer] += 1
+
+    async with anyio.create_task_group() as group:
+        for digest, size in base_layers.items():
+            group.start_soon(base_layer, digest, size)
+        for digest, data in own_blobs.items():
+            group.start_soon(own_blob, digest, data)
+    if errors:
+        raise errors[0]
+    for platform, assembled in image.platforms.items():
+        manifest = assembled.manifest
+        reference = f"{tags[0]}-{platform_suffix(platform)}" if tags else manifest.digest
+        result.manifests[platform] = await target.put_manifest(repository, reference, manifest.body,
+                                                               manifest.media_type)
+    for tag in tags:
+        await target.put_manifest(repository, tag, image.index, image.index_media_type)
+    return result
