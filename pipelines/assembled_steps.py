@@ -82,6 +82,13 @@ class Assembler:
         return image
 
 
+def assembly_details(image: AssembledImage) -> dict[str, Any]:
+    """What the report keeps of an assembled image: enough to compare two runs digest by digest."""
+    return {"index_digest": image.index_digest, "base": f"{image.base.reference}@{image.base.digest}",
+            "manifests": {p: a.manifest.digest for p, a in image.platforms.items()},
+            "configs": {p: a.config_digest for p, a in image.platforms.items()}}
+
+
 @dataclass
 class AssembleImages:
     """``build`` of a manifest-only connector: assemble it, ``docker load`` it as ``airbyte/<name>:dev``."""
@@ -119,9 +126,7 @@ class AssembleImages:
         for platform, built in state.images.items():
             log.write(f"loaded {built.reference} ({platform}) as {built.image_id}")
         return Outcome(summary=", ".join(f"{state.images[p].reference} ({p}, assembled)" for p in order),
-                       details={"images": {p: state.images[p].reference for p in order},
-                                "index_digest": image.index_digest,
-                                "base": f"{image.base.reference}@{image.base.digest}"})
+                       details=assembly_details(image) | {"images": {p: state.images[p].reference for p in order}})
 
     def _load(self, archive: Path) -> None:
         import docker.errors
@@ -175,8 +180,7 @@ class AssembleForPublish:
         state.artifacts[ASSEMBLED] = image
         return Outcome(summary=f"assembled {', '.join(image.platforms)} on {image.base.reference} "
                                f"(index {image.index_digest[:19]})",
-                       details={"index_digest": image.index_digest,
-                                "base": f"{image.base.reference}@{image.base.digest}"})
+                       details=assembly_details(image))
 
 
 @dataclass

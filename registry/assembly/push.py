@@ -18,7 +18,7 @@ import anyio
 
 from connector_build.plan import platform_suffix
 from registry.assembly.image import AssembledImage
-from registry.oci import BlobTransfer, RegistryClient, copy_blob
+from registry.oci import BlobTransfer, RegistryClient, RegistryError, copy_blob
 
 PARALLEL_BLOBS = 4
 
@@ -89,3 +89,30 @@ async def push_image(image: AssembledImage, target: RegistryClient, repository: 
     for tag in tags:
         await target.put_manifest(repository, tag, image.index, image.index_media_type)
     return result
+
+
+async def copy_image(source: RegistryClient, repository: str, reference: str, target: RegistryClient,
+                     target_repository: str, *, tags: Sequence[str]) -> str:
+    """An image (an index and its platforms, or one manifest) from one registry to another, under
+    ``tags``; blobs already there are not sent again. Returns its digest (unchanged by the copy)."""
+    top = await source.get_manifest(repository, reference)
+    if top is None:
+        raise RegistryError(f"{source.registry}/{repository}:{reference} does not exist")
+    children = [entry["digest"] for entry in top.json().get("manifests", [])] if top.is_index else []
+    for digest in children:
+        child = await source.get_manifest(repository, digest)
+        if child is None:
+            raise RegistryError(f"{source.registry}/{repository}@{digest} does not exist")
+        await _copy_manifest_blobs(source, repository, target, target_repository, child.json())
+        await target.put_manifest(target_repository, child.digest, child.body, child.media_type)
+    if not top.is_index:
+        await _copy_manifest_blobs(source, repository, target, target_repository, top.json())
+    for tag in tags:
+        await target.put_manifest(target_repository, tag, top.body, top.media_type)
+    return top.digest
+
+
+async def _copy_manifest_blobs(source: RegistryClient, repository: str, target: RegistryClient,
+                               target_repository: str, manifest: dict) -> None:
+    for blob in [manifest["config"], *manifest.get("layers", [])]:
+        await copy_blob(source, repository, target, target_repository, blob["digest"], blob["size"])
