@@ -242,3 +242,43 @@ def test_docker_archive_names_every_layer_and_carries_only_new_ones_for_a_warm_d
     assert manifest[0]["RepoTags"] == ["airbyte/source-x:dev"]
     assert len(manifest[0]["Layers"]) == 2
     assert sorted(names) == sorted(["manifest.json", manifest[0]["Config"], manifest[0]["Layers"][-1]])
+
+
+def test_the_image_time_is_source_date_epoch_else_the_folder_s_last_commit_else_zero(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from connector_build.problems import UserError
+    from connector_build.source_date import source_date_epoch
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    folder = tmp_path / "connector"
+    folder.mkdir()
+    assert source_date_epoch(folder) == 0
+    (folder / "manifest.yaml").write_text("a\n")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e",
+           "GIT_COMMITTER_DATE": "2026-03-01T12:00:00Z", "GIT_AUTHOR_DATE": "2026-03-01T12:00:00Z",
+           "PATH": "/usr/bin:/bin"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=tmp_path, env=env, check=True)
+    assert source_date_epoch(folder) == 1772366400
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234")
+    assert source_date_epoch(folder) == 1234
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(UserError, match="SOURCE_DATE_EPOCH"):
+        source_date_epoch(folder)
+
+
+def test_assembly_is_on_by_default_and_turned_off_by_setting_or_flag(tmp_path: Path) -> None:
+    from pipelines.build_options import resolve_build_options
+
+    (tmp_path / "pyproject.toml").write_text("[tool.connector-pipelines]\n")
+    repo = Monorepo.open(tmp_path)
+    assert resolve_build_options(repo, image_mirrors=None, ca_bundle=None, network="host").assemble_manifest_only
+    assert not resolve_build_options(repo, image_mirrors=None, ca_bundle=None, network="host",
+                                     assemble=False).assemble_manifest_only
+    (tmp_path / "pyproject.toml").write_text("[tool.connector-pipelines]\nassemble-manifest-only = false\n")
+    repo = Monorepo.open(tmp_path)
+    assert not resolve_build_options(repo, image_mirrors=None, ca_bundle=None, network="host").assemble_manifest_only
+    assert resolve_build_options(repo, image_mirrors=None, ca_bundle=None, network="host",
+                                 assemble=True).assemble_manifest_only
