@@ -22,8 +22,8 @@ from connector_build.connector import Connector, Language
 from connector_build.problems import UserError
 from connector_build.recipes import RecipeError, RecipeUnsupported, plan_for
 from connector_build.source_date import source_date_epoch
-from pipelines.build_steps import host_platform, local_tags
-from pipelines.engines.base import BuildOptions, BuiltImage
+from pipelines.build_steps import BuildImages, host_platform, local_tags
+from pipelines.engines.base import BuildOptions, BuiltImage, Engine
 from pipelines.logs import StepLog
 from pipelines.publish_steps import PublishTarget, is_main_release
 from pipelines.steps import ConnectorState, Outcome, Step, StepFailed, StepSkipped
@@ -161,6 +161,16 @@ class AssembleImages:
                     out.write(chunk)
             files[digest] = path
         return files
+
+
+def build_step(engine: Engine, options: BuildOptions, platforms: Sequence[str], connector: Connector, *,
+               tag: str = "dev") -> Step:
+    """The build step for ``connector``: assembled when it is manifest-only and the engine is a
+    Docker daemon (the image is loaded there); otherwise the engine builds it."""
+    client = getattr(engine, "client", None) if engine.name == "docker" else None
+    if client is not None and assembles(connector, options):
+        return AssembleImages(client, options, platforms, tag=tag)
+    return BuildImages(engine, options, platforms, tag=tag)
 
 
 @dataclass

@@ -68,9 +68,9 @@ def build(
 ) -> None:
     """Build connector images (airbyte/<name>:dev) and check each answers `spec`."""
     # Imported here: `list` and `--help` should not pay for the engine's imports.
-    from pipelines.assembled_steps import AssembleImages, assembles
+    from pipelines.assembled_steps import build_step
     from pipelines.build_options import parse_platforms, resolve_build_options
-    from pipelines.build_steps import BuildImages, SpecSmoke, host_platform
+    from pipelines.build_steps import SpecSmoke, host_platform
     from pipelines.cli.run_support import run_command
     from pipelines.engines import open_engine
 
@@ -84,13 +84,9 @@ def build(
                                           network=build_network, assemble=assemble)
     engine = open_engine(options.engine.value)
     reports_at = report_dir or default_report_dir(repo.root, "build")
-    # Assembled images are loaded into a Docker daemon; other engines build them as before.
-    docker_client = getattr(engine, "client", None) if engine.name == "docker" else None
 
     def steps_for(connector) -> list:
-        if docker_client is not None and assembles(connector, build_options):
-            return [AssembleImages(docker_client, build_options, platforms, tag=tag), SpecSmoke(engine)]
-        return [BuildImages(engine, build_options, platforms, tag=tag), SpecSmoke(engine)]
+        return [build_step(engine, build_options, platforms, connector, tag=tag), SpecSmoke(engine)]
 
     run_command(connectors, steps_for, command="build", engine=engine, engine_name=engine.name,
                 concurrency=concurrency, report_dir=reports_at)
