@@ -282,3 +282,50 @@ def test_assembly_is_on_by_default_and_turned_off_by_setting_or_flag(tmp_path: P
     assert not resolve_build_options(repo, image_mirrors=None, ca_bundle=None, network="host").assemble_manifest_only
     assert resolve_build_options(repo, image_mirrors=None, ca_bundle=None, network="host",
                                  assemble=True).assemble_manifest_only
+
+
+def test_the_base_is_resolved_once_by_digest_through_the_mirror_and_a_missing_platform_is_one_line() -> None:
+    from registry.assembly.base import BaseImageError, BaseResolver
+
+    registry = FakeRegistry()
+    image = base_image()
+    repo = registry.manifests.setdefault("airbyte/sdm", {})
+    blobs = registry.blobs.setdefault("airbyte/sdm", {})
+    for platform in image.platforms.values():
+        repo[platform.manifest.digest] = platform.manifest.body
+        blobs[sha256_digest(platform.config)] = platform.config
+    index = assemble_image(image, deterministic_layer(FILES, mtime=0), CHANGES, epoch=0).index  # any OCI index
+    index_json = json.loads(index)
+    for entry, platform in zip(index_json["manifests"], sorted(image.platforms), strict=True):
+        entry["digest"] = image.platforms[platform].manifest.digest
+    repo["7"] = json.dumps(index_json).encode()
+    original = registry.handle
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if match := re.fullmatch(r"/v2/(.+)/manifests/(.+)", request.url.path):
+            registry.requests[f"GET {match[2][:12]}"] += 1
+            body = registry.manifests.get(match[1], {}).get(match[2])
+            if request.method == "GET" and body is not None:
+                media_type = json.loads(body)["mediaType"]
+                return httpx.Response(200, content=body, headers={"Content-Type": media_type})
+            if request.method == "GET":
+                return httpx.Response(404)
+        return original(request)
+    registry.handle = serve  # type: ignore[method-assign]
+
+    async def main() -> None:
+        resolver = BaseResolver({"docker.io/airbyte": "registry.example/airbyte"}, auth_for=lambda _: None)
+        resolver.share_client(registry.client())
+        pinned = "docker.io/airbyte/sdm:7@sha256:" + "0" * 64
+        base = await resolver.resolve(pinned, ["linux/amd64", "linux/arm64"])
+        again = await resolver.resolve(pinned, ["linux/arm64", "linux/amd64"])
+        assert again is base
+        assert base.digest == sha256_digest(repo["7"]) and base.repository == "airbyte/sdm"
+        assert base.platforms["linux/arm64"].config == image.platforms["linux/arm64"].config
+        assert registry.requests["GET 7"] == 1
+        assert any("mirror" in notice for notice in resolver.notices)
+        with pytest.raises(BaseImageError, match="no linux/s390x image"):
+            await resolver.resolve(pinned, ["linux/s390x"])
+        with pytest.raises(BaseImageError, match="not in its registry"):
+            await resolver.resolve("docker.io/airbyte/sdm:8", ["linux/amd64"])
+    anyio.run(main)
