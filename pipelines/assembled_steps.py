@@ -68,7 +68,7 @@ class Assembler:
             raise StepFailed(str(exc)) from None
         try:
             base = await self.resolver.resolve(reference, platforms)
-            epoch = source_date_epoch(connector.path)
+            epoch = await anyio.to_thread.run_sync(source_date_epoch, connector.path)
         except (BaseImageError, RegistryError, UserError) as exc:
             raise StepFailed(str(exc)) from None
         for notice in self.resolver.notices:

@@ -208,8 +208,11 @@ def test_every_manifest_only_connector_answers_spec_assembled_exactly_as_daemon_
 
 
 def _manifest_only(folder: Path) -> bool:
+    """Manifest-only and built by `build`: an archived connector (source-bigcommerce among the
+    fixtures) is no longer built, so it has no daemon-built image to compare with."""
     metadata = folder / "metadata.yaml"
-    return metadata.is_file() and "language:manifest-only" in metadata.read_text()
+    text = metadata.read_text() if metadata.is_file() else ""
+    return "language:manifest-only" in text and "supportLevel: archived" not in text
 
 
 def test_a_daemon_without_the_base_image_gets_its_layers_in_the_archive(
