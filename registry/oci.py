@@ -260,16 +260,18 @@ class BlobTransfer(enum.Enum):
 async def copy_blob(source: RegistryClient, source_repository: str, target: RegistryClient,
                     target_repository: str, digest: str, size: int, *,
                     mount_from: Sequence[str] = ()) -> BlobTransfer:
-    """Make a blob of ``source`` present in ``target``: found, mounted within ``target`` (from
-    ``source_repository`` when both are one registry, else from ``mount_from``), or streamed across."""
-    if await target.blob_exists(target_repository, digest):
-        return BlobTransfer.PRESENT
+    """Make a blob of ``source`` present in ``target``: mounted within ``target`` (from
+    ``source_repository`` when both are one registry, else from ``mount_from``), found, or streamed
+    across. The mount is tried first: one request whether or not the blob is already there (on a
+    registry with htpasswd every request costs a bcrypt check)."""
     siblings = list(mount_from)
     if source.registry == target.registry:
         siblings.insert(0, source_repository)
     for sibling in dict.fromkeys(siblings):
         if sibling != target_repository and await target.mount_blob(target_repository, digest, sibling):
             return BlobTransfer.MOUNTED
+    if await target.blob_exists(target_repository, digest):
+        return BlobTransfer.PRESENT
     await target.put_blob(target_repository, digest, source.stream_blob(source_repository, digest), size)
     return BlobTransfer.COPIED
 

@@ -77,16 +77,31 @@ class BaseResolver:
         found: dict[str, BasePlatform] = {}
         if top.is_index:
             entries = top.json().get("manifests", [])
+            wanted = {}
             for platform in platforms:
                 os_name, _, arch = platform.partition("/")
                 entry = next((e for e in entries if e.get("platform", {}).get("os") == os_name
                               and e.get("platform", {}).get("architecture") == arch), None)
                 if entry is None:
                     raise BaseImageError(f"base image {reference} has no {platform} image")
-                manifest = await client.get_manifest(parsed.repository, entry["digest"])
-                if manifest is None or manifest.digest != entry["digest"]:
-                    raise BaseImageError(f"base image {reference}: {platform} manifest {entry['digest']} is missing")
-                found[platform] = await self._platform(client, parsed.repository, platform, manifest)
+                wanted[platform] = entry["digest"]
+            errors: list[Exception] = []
+
+            async def fetch(platform: str, digest: str) -> None:
+                try:
+                    manifest = await client.get_manifest(parsed.repository, digest)
+                    if manifest is None or manifest.digest != digest:
+                        raise BaseImageError(f"base image {reference}: {platform} manifest {digest} is missing")
+                    found[platform] = await self._platform(client, parsed.repository, platform, manifest)
+                except Exception as exc:  # raised below as itself, not as an ExceptionGroup
+                    errors.append(exc)
+
+            async with anyio.create_task_group() as group:
+                for platform, digest in wanted.items():
+                    group.start_soon(fetch, platform, digest)
+            if errors:
+                raise errors[0]
+            found = {platform: found[platform] for platform in platforms}
         else:
             for platform in platforms:
                 base = await self._platform(client, parsed.repository, platform, top)
