@@ -92,13 +92,13 @@ def discover(folder: Path) -> dict[str, Connector]:
             if c.language is Language.MANIFEST_ONLY}
 
 
-def median_time(action: Callable[[int], Awaitable[None]], rounds: int) -> float:
+def round_times(action: Callable[[int], Awaitable[None]], rounds: int) -> list[float]:
     times = []
     for round_number in range(rounds):
         started = time.perf_counter()
         anyio.run(action, round_number)
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return times
 
 
 def main() -> None:
@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--connectors", type=int, default=50)
     parser.add_argument("--daemon-connectors", type=int, default=50, help="0 to skip the daemon side of part 2")
+    parser.add_argument("--only-one", action="store_true", help="only the one-connector comparison")
     args = parser.parse_args()
     local = read_local_registry()
     username, password = local["LOCAL_REGISTRY_USERNAME"], local["LOCAL_REGISTRY_PASSWORD"]
@@ -174,15 +175,20 @@ def run_bench(args: argparse.Namespace, work: Path, registry: ScratchRegistry, c
         async with RegistryClient.for_registry(registry.address, auth) as target:
             await daemon_built(one, f"0.2.{round_number}", target)
 
-    one_daemon_s = median_time(one_daemon, args.repeat)
-    one_assembled_s = median_time(one_assembled, args.repeat)
+    daemon_times = round_times(one_daemon, args.repeat)
+    assembled_times = round_times(one_assembled, args.repeat)
+    one_daemon_s, one_assembled_s = statistics.median(daemon_times), statistics.median(assembled_times)
     table = Table(title=f"one connector ({CONNECTOR}), build + push for {', '.join(platforms)}, warm base, "
                         f"median of {args.repeat} (manifest.yaml changed each round)")
-    for column in ("path", "seconds", "speed-up"):
+    for column in ("path", "median s", "min s", "max s", "speed-up"):
         table.add_column(column, justify="left" if column == "path" else "right")
-    table.add_row("daemon-built (docker build, docker push, index)", f"{one_daemon_s:.2f}", "1x")
-    table.add_row("assembled (no daemon)", f"{one_assembled_s:.3f}", f"{one_daemon_s / one_assembled_s:.0f}x")
+    table.add_row("daemon-built (docker build, docker push, index)", f"{one_daemon_s:.2f}",
+                  f"{min(daemon_times):.2f}", f"{max(daemon_times):.2f}", "1x")
+    table.add_row("assembled (no daemon)", f"{one_assembled_s:.3f}", f"{min(assembled_times):.3f}",
+                  f"{max(assembled_times):.3f}", f"{one_daemon_s / one_assembled_s:.0f}x")
     Console().print(table)
+    if args.only_one:
+        return
 
     generated = [connectors[n] for n in names if n.startswith("source-bench-asm-")]
 

@@ -66,11 +66,24 @@ class Assembler:
             raise StepSkipped(str(exc)) from None
         except (RecipeError, NotAssemblable) as exc:
             raise StepFailed(str(exc)) from None
-        try:
-            base = await self.resolver.resolve(reference, platforms)
-            epoch = await anyio.to_thread.run_sync(source_date_epoch, connector.path)
-        except (BaseImageError, RegistryError, UserError) as exc:
-            raise StepFailed(str(exc)) from None
+        epochs: list[int] = []
+        errors: list[Exception] = []
+
+        async def commit_time() -> None:  # a git process: run while the base is resolved
+            try:
+                epochs.append(await anyio.to_thread.run_sync(source_date_epoch, connector.path))
+            except UserError as exc:
+                errors.append(exc)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(commit_time)
+            try:
+                base = await self.resolver.resolve(reference, platforms)
+            except (BaseImageError, RegistryError) as exc:
+                errors.append(exc)
+        if errors:
+            raise StepFailed(str(errors[0])) from None
+        epoch = epochs[0]
         for notice in self.resolver.notices:
             log.write(notice)
         log.write(f"base {base.reference} resolved to {base.digest}; files {', '.join(sorted(changes.files))}; "
