@@ -30,6 +30,7 @@ from pathlib import Path
 
 import anyio
 import docker
+import docker.errors
 from rich.console import Console
 from rich.table import Table
 
@@ -123,10 +124,13 @@ def main() -> None:
             registry.stop()
             base_tags = {f"{LOCAL_BASE_REPOSITORY}:{_digest_name(f'{registry.address}/{SDM}:{tag}')}-{arch}"
                          for tag in SDM_TAGS for arch in ("amd64", "arm64")}
-            for image in client.images.list():
-                for tag in image.tags:
+            for image in client.api.images():  # raw: other runs may remove images meanwhile
+                for tag in image.get("RepoTags") or []:
                     if LOCAL_TAG in tag or tag.startswith(registry.address) or tag in base_tags:
-                        client.images.remove(tag)
+                        try:
+                            client.images.remove(tag)
+                        except docker.errors.NotFound:
+                            pass
 
 
 def run_bench(args: argparse.Namespace, work: Path, registry: ScratchRegistry, client: docker.DockerClient) -> None:

@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import anyio
@@ -43,6 +43,8 @@ CATALOG = "source-tiny-catalog"
 TAG_PREFIX = "cp-i16"
 """Every local tag these tests make starts with it, and is removed at the end."""
 
+REPRO_TAGS = f"airbyte/{CATALOG}:{TAG_PREFIX}-repro*"
+
 SDM_VERSIONS_PINNED_BY_FIXTURES = ("7.10.1", "6.51.0", "7.8.1.post50.dev22418146992")
 """The fixture connectors pin these; only 7.10.1 exists here, so the mirror serves it under all three."""
 
@@ -65,10 +67,21 @@ def own_images(docker_client) -> Iterator[list[str]]:
     """Patterns (fnmatch) of the local tags a test made; removed afterwards, never anything else."""
     made: list[str] = []
     yield made
-    for image in docker_client.images.list():
-        for tag in image.tags:
-            if any(fnmatch.fnmatchcase(tag, pattern) for pattern in made):
-                docker_client.images.remove(tag)
+    remove_local_tags(docker_client, lambda tag: any(fnmatch.fnmatchcase(tag, pattern) for pattern in made))
+
+
+def remove_local_tags(docker_client, chosen: Callable[[str], bool]) -> None:
+    """The raw list, not images.list(): that inspects every image, and other test runs on this
+    daemon remove theirs meanwhile."""
+    import docker.errors
+
+    for image in docker_client.api.images():
+        for tag in image.get("RepoTags") or []:
+            if chosen(tag):
+                try:
+                    docker_client.images.remove(tag)
+                except docker.errors.NotFound:
+                    pass
 
 
 def base_tag_for(reference: str) -> str:
@@ -94,12 +107,9 @@ def test_two_checkouts_with_different_file_times_assemble_identical_digests(
         subprocess.run(["git", "clone", "-q", str(examples_repo), str(clone)], check=True)
         for path in (clone / "airbyte-integrations" / "connectors" / CATALOG).iterdir():
             os.utime(path, (file_time, file_time))
+        own_images.append(REPRO_TAGS)
+        remove_local_tags(docker_client, lambda local: fnmatch.fnmatchcase(local, REPRO_TAGS))
         tag = f"{TAG_PREFIX}-repro"
-        own_images.append(f"airbyte/{CATALOG}:{tag}*")
-        for image in docker_client.images.list(name=f"airbyte/{CATALOG}"):  # a clean daemon for this image
-            for local_tag in image.tags:
-                if fnmatch.fnmatchcase(local_tag, f"airbyte/{CATALOG}:{tag}*"):
-                    docker_client.images.remove(local_tag)
         run = cli(clone, "build", CATALOG, "--platform", "linux/amd64,linux/arm64", "--tag", tag)
         assert run.returncode == 0, run.stdout + run.stderr
         details = steps_of(run)[CATALOG]["build"]["details"]
