@@ -51,7 +51,8 @@ from pipelines.steps import ConnectorState  # noqa: E402
 from registry.assembly.push import copy_image, push_image  # noqa: E402
 from registry.credentials import pull_auth  # noqa: E402
 from registry.oci import RegistryClient  # noqa: E402
-from tests.scratch_registry import ScratchRegistry  # noqa: E402
+from registry.scratch_registry import ScratchRegistry  # noqa: E402
+from registry.store import Store  # noqa: E402
 
 EXAMPLES = ROOT / "examples" / "monorepo"
 FIXTURE_CONNECTORS = ROOT.parent / "shared" / "fixtures" / "airbyte" / "connectors"
@@ -155,9 +156,11 @@ def run_bench(args: argparse.Namespace, work: Path, registry: ScratchRegistry, c
                          source=assembler.resolver.client(image.base.registry), known=assembler.known)
 
     async def daemon_built(connector: Connector, version: str, target: RegistryClient) -> None:
-        state = ConnectorState(connector, artifacts={"version": version})
+        state = ConnectorState(connector)
+        state.publish.version = version
         await BuildImages(engine, options, platforms, tag=LOCAL_TAG).run(state, log)
-        push_target = PublishTarget(registry=registry.address, registry_client=target, auth=auth, store=None,
+        push_target = PublishTarget(registry=registry.address, registry_client=target, auth=auth,
+                                    store=Store.open(str(work / "store")),
                                     base_url="", repo_root=repo)
         await PushImages(engine, push_target).run(state, log)
 

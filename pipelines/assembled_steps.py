@@ -25,7 +25,7 @@ from connector_build.source_date import source_date_epoch
 from pipelines.build_steps import BuildImages, host_platform, local_tags
 from pipelines.engines.base import BuildOptions, BuiltImage, Engine
 from pipelines.logs import StepLog
-from pipelines.publish_steps import PublishTarget, is_main_release
+from pipelines.publish_steps import DryRun, PublishTarget
 from pipelines.steps import ConnectorState, Outcome, Step, StepFailed, StepSkipped
 from registry.assembly.base import BaseImageError, BaseResolver
 from registry.assembly.docker_archive import write_docker_archive
@@ -35,8 +35,6 @@ from registry.assembly.plan_changes import NotAssemblable, plan_changes
 from registry.assembly.push import BlobLocations, push_image
 from registry.credentials import pull_auth
 from registry.oci import RegistryClient, RegistryError
-
-ASSEMBLED = "assembled_image"
 
 
 def assembles(connector: Connector, options: BuildOptions) -> bool:
@@ -51,6 +49,8 @@ class Assembler:
         if target is not None:
             self.resolver.share_client(target)
         self.known = BlobLocations()
+        self.images: dict[str, AssembledImage] = {}
+        """By connector name: what the publish build step assembled for its push step."""
 
     async def aclose(self) -> None:
         await self.resolver.aclose()
@@ -135,7 +135,6 @@ class AssembleImages:
         order = sorted(image.platforms, key=lambda p: p != host_platform())
         state.images = {p: BuiltImage(reference=tags[0], platform=p, image_id=assembled.config_digest)
                         for p in order for assembled, tags in tagged if assembled.platform == p}
-        state.artifacts[ASSEMBLED] = image
         for platform, built in state.images.items():
             log.write(f"loaded {built.reference} ({platform}) as {built.image_id}")
         return Outcome(summary=", ".join(f"{state.images[p].reference} ({p}, assembled)" for p in order),
@@ -200,7 +199,7 @@ class AssembleForPublish:
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
         image = await self.assembler.assemble(state.connector, self.target.platforms, log)
-        state.artifacts[ASSEMBLED] = image
+        self.assembler.images[state.connector.name] = image
         return Outcome(summary=f"assembled {', '.join(image.platforms)} on {image.base.reference} "
                                f"(index {image.index_digest[:19]})",
                        details=assembly_details(image))
@@ -219,10 +218,10 @@ class PushAssembled:
         return self.replaced.skip_reason(state)
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
-        connector, version = state.connector, state.artifacts["version"]
-        image: AssembledImage = state.artifacts[ASSEMBLED]
+        connector, version = state.connector, state.publish.version
+        image = self.assembler.images.pop(connector.name)
         name = self.target.image_name(connector.docker_repository)
-        tags = [version] + (["latest"] if is_main_release(version, self.target) else [])
+        tags = [version]  # `latest` waits for verify: RecordInStore moves it
         try:
             result = await push_image(image, self.target.registry_client, connector.docker_repository, tags=tags,
                                       source=self.assembler.resolver.client(image.base.registry),
@@ -230,7 +229,7 @@ class PushAssembled:
         except RegistryError as exc:
             raise StepFailed(str(exc)) from None
         log.write(f"image index {name}:{version}@{result.index_digest}; blobs: {result.summary()}")
-        state.artifacts["index_digest"] = result.index_digest
+        state.publish.index_digest = result.index_digest
         state.images = {p: BuiltImage(reference=f"{name}@{digest}", platform=p,
                                       image_id=image.platforms[p].config_digest)
                         for p, digest in result.manifests.items()}
@@ -245,4 +244,6 @@ def with_assembly(steps: list[Step], connector: Connector, assembler: Assembler,
     if not assembles(connector, options):
         return steps
     replaced: dict[str, type] = {"build": AssembleForPublish, "push": PushAssembled}
-    return [replaced[step.name](step, assembler, target) if step.name in replaced else step for step in steps]
+    # A dry run's steps only say what they would do, the same either way: kept.
+    return [replaced[step.name](step, assembler, target) if step.name in replaced and not isinstance(step, DryRun)
+            else step for step in steps]

@@ -33,9 +33,9 @@ from registry.assembly.layer import deterministic_layer, sha256_digest
 from registry.assembly.push import copy_image
 from registry.credentials import pull_auth
 from registry.oci import OCI_INDEX, RegistryClient
+from registry.scratch_registry import ScratchRegistry
 from tests.conftest import AIRBYTE_FIXTURES, write_connector
 from tests.integration.conftest import MANIFEST_BASE, LocalRegistry
-from tests.scratch_registry import ScratchRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images")]
 

@@ -175,10 +175,10 @@ class FakeRegistry:
         if (match := re.fullmatch(r"/upload/(.+)", path)) and request.method == "DELETE":
             return httpx.Response(204)
         if match := re.fullmatch(r"/v2/(.+)/blobs/(sha256:\w+)", path):
-            data = self.blobs.get(match[1], {}).get(match[2])
-            if data is None:
+            stored = self.blobs.get(match[1], {}).get(match[2])
+            if stored is None:
                 return httpx.Response(404)
-            return httpx.Response(200, content=b"" if request.method == "HEAD" else data)
+            return httpx.Response(200, content=b"" if request.method == "HEAD" else stored)
         if (match := re.fullmatch(r"/v2/(.+)/manifests/(.+)", path)) and request.method == "PUT":
             self.requests["manifest"] += 1
             self.manifests.setdefault(match[1], {})[match[2]] = request.read()
@@ -293,9 +293,9 @@ def test_the_base_is_resolved_once_by_digest_through_the_mirror_and_a_missing_pl
     image = base_image()
     repo = registry.manifests.setdefault("airbyte/sdm", {})
     blobs = registry.blobs.setdefault("airbyte/sdm", {})
-    for platform in image.platforms.values():
-        repo[platform.manifest.digest] = platform.manifest.body
-        blobs[sha256_digest(platform.config)] = platform.config
+    for base in image.platforms.values():
+        repo[base.manifest.digest] = base.manifest.body
+        blobs[sha256_digest(base.config)] = base.config
     index = assemble_image(image, deterministic_layer(FILES, mtime=0), CHANGES, epoch=0).index  # any OCI index
     index_json = json.loads(index)
     for entry, platform in zip(index_json["manifests"], sorted(image.platforms), strict=True):
