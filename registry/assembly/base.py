@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 import anyio
 
 from connector_build.images import ImageReference, resolve_base_image
-from pipelines.engines.base import RegistryAuth
 from registry.assembly.image import BaseImage, BasePlatform
+from registry.auth import RegistryAuth
 from registry.oci import Manifest, RegistryClient
 
 
