@@ -33,6 +33,7 @@ class RepoSettings(BaseModel):
     connectors_dir: str = Field(default="airbyte-integrations/connectors", alias="connectors-dir")
     docs_dir: str = Field(default="docs/integrations", alias="docs-dir")
     image_mirrors: dict[str, str] = Field(default_factory=dict, alias="image-mirrors")
+    assemble_manifest_only: bool = Field(default=True, alias="assemble-manifest-only")
 
 
 @dataclass

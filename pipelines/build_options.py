@@ -23,6 +23,7 @@ def resolve_build_options(
     image_mirrors: list[str] | None,
     ca_bundle: Path | None,
     network: str,
+    assemble: bool | None = None,
 ) -> BuildOptions:
     mirrors = dict(repo.settings.image_mirrors)
     for text in image_mirrors or ():
@@ -31,7 +32,8 @@ def resolve_build_options(
         except ValueError as exc:
             raise UserError(str(exc)) from None
         mirrors[source] = target
-    return BuildOptions(image_mirrors=mirrors, ca_bundle=resolve_ca_bundle(ca_bundle), network=network)
+    return BuildOptions(image_mirrors=mirrors, ca_bundle=resolve_ca_bundle(ca_bundle), network=network,
+                        assemble_manifest_only=repo.settings.assemble_manifest_only if assemble is None else assemble)
 
 
 def resolve_ca_bundle(flag: Path | None) -> Path | None:

@@ -21,6 +21,16 @@ def registry_auth(registry: str) -> RegistryAuth | None:
     if username and password:
         register_secret(password)
         return RegistryAuth(registry=registry, username=username, password=password)
+    return docker_config_auth(registry)
+
+
+def pull_auth(registry: str) -> RegistryAuth | None:
+    """Credentials to read base images from ``registry`` (a mirror, say): its own `docker login`
+    entry first, as the daemon would use, then DOCKER_HUB_USERNAME/DOCKER_HUB_PASSWORD."""
+    return docker_config_auth(registry) or registry_auth(registry)
+
+
+def docker_config_auth(registry: str) -> RegistryAuth | None:
     try:
         config = docker.auth.load_config()
         entry = docker.auth.resolve_authconfig(config, registry=_config_key(registry)) or {}

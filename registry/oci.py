@@ -11,10 +11,11 @@ shared connection pool is authenticated the same way.
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import json
 import re
-from collections.abc import Generator
+from collections.abc import AsyncIterable, AsyncIterator, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,8 +108,10 @@ class RegistryClient:
     def for_registry(cls, registry: str, auth: RegistryAuth | None, *, max_connections: int = 8,
                      timeout_s: float = 30.0) -> RegistryClient:
         challenge = ChallengeAuth(auth.username, auth.password) if auth else ChallengeAuth()
+        base_url = api_base(registry)
         client = httpx.AsyncClient(
-            base_url=api_base(registry), auth=challenge, timeout=timeout_s,
+            base_url=base_url, auth=challenge, timeout=timeout_s,
+            verify=base_url.startswith("https:"),  # plain HTTP: no CA bundle to load (tens of ms)
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
         return cls(registry, client)
@@ -174,6 +177,105 @@ class RegistryClient:
             raise RegistryError(f"PUT manifest {repository}:{reference} answered {response.status_code}: "
                                 f"{response.text[:200]}")
         return response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()
+
+    # -- blobs: what pushing an image without a daemon needs ------------------------------
+
+    async def blob_exists(self, repository: str, digest: str) -> bool:
+        response = await self._request("HEAD", f"/v2/{repository}/blobs/{digest}", follow_redirects=True)
+        if response.status_code not in (200, 404):
+            raise RegistryError(f"HEAD blob {repository}@{digest} answered {response.status_code}")
+        return response.status_code == 200
+
+    async def get_blob(self, repository: str, digest: str) -> bytes:
+        """The blob's bytes, checked against ``digest``."""
+        response = await self._request("GET", f"/v2/{repository}/blobs/{digest}", follow_redirects=True)
+        if response.status_code != 200:
+            raise RegistryError(f"GET blob {repository}@{digest} answered {response.status_code}")
+        if "sha256:" + hashlib.sha256(response.content).hexdigest() != digest:
+            raise RegistryError(f"GET blob {repository}@{digest}: the bytes do not match the digest")
+        return response.content
+
+    async def stream_blob(self, repository: str, digest: str) -> AsyncIterator[bytes]:
+        """The blob in chunks (base layers are too big to hold in memory many times over)."""
+        request = self._client.build_request("GET", f"/v2/{repository}/blobs/{digest}")
+        try:
+            response = await self._client.send(request, stream=True, follow_redirects=True)
+        except httpx.TransportError as exc:
+            raise RegistryUnreachable(f"registry {self.registry} did not answer: {type(exc).__name__}") from None
+        try:
+            if response.status_code != 200:
+                raise RegistryError(f"GET blob {repository}@{digest} answered {response.status_code}")
+            async for chunk in response.aiter_bytes(1 << 20):
+                yield chunk
+        finally:
+            await response.aclose()
+
+    async def mount_blob(self, repository: str, digest: str, from_repository: str) -> bool:
+        """Cross-repository mount (no bytes move); False when the registry will not mount it."""
+        response = await self._request("POST", f"/v2/{repository}/blobs/uploads/",
+                                       params={"mount": digest, "from": from_repository})
+        if response.status_code == 201:
+            return True
+        if response.status_code == 202:  # an upload session was opened instead: give it back
+            location = response.headers.get("Location")
+            if location:
+                await self._request("DELETE", location)
+            return False
+        raise RegistryError(f"mount {digest} into {repository} answered {response.status_code}")
+
+    async def put_blob(self, repository: str, digest: str, content: bytes | AsyncIterable[bytes],
+                       size: int) -> None:
+        """Upload one blob monolithically (POST a session, PUT the bytes with the digest)."""
+        started = await self._request("POST", f"/v2/{repository}/blobs/uploads/")
+        location = started.headers.get("Location")
+        if started.status_code != 202 or not location:
+            raise RegistryError(f"starting an upload to {repository} answered {started.status_code}")
+        url = httpx.URL(location)
+        url = url.copy_merge_params({"digest": digest})
+        response = await self._request("PUT", str(url), content=content,
+                                       headers={"Content-Type": "application/octet-stream",
+                                                "Content-Length": str(size)})
+        if response.status_code not in (201, 204):
+            raise RegistryError(f"PUT blob {repository}@{digest} answered {response.status_code}: "
+                                f"{response.text[:200]}")
+
+    async def ensure_blob(self, repository: str, digest: str, content: bytes, *,
+                          mount_from: Sequence[str] = ()) -> BlobTransfer:
+        """Make ``digest`` present in ``repository``: found there, mounted from a sibling, or uploaded."""
+        if await self.blob_exists(repository, digest):
+            return BlobTransfer.PRESENT
+        for source in mount_from:
+            if source != repository and await self.mount_blob(repository, digest, source):
+                return BlobTransfer.MOUNTED
+        await self.put_blob(repository, digest, content, len(content))
+        return BlobTransfer.UPLOADED
+
+
+class BlobTransfer(enum.Enum):
+    PRESENT = "present"
+    MOUNTED = "mounted"
+    UPLOADED = "uploaded"
+    COPIED = "copied"
+    """Streamed from another registry (a mirror) because no mount could reach it."""
+
+
+async def copy_blob(source: RegistryClient, source_repository: str, target: RegistryClient,
+                    target_repository: str, digest: str, size: int, *,
+                    mount_from: Sequence[str] = ()) -> BlobTransfer:
+    """Make a blob of ``source`` present in ``target``: mounted within ``target`` (from
+    ``source_repository`` when both are one registry, else from ``mount_from``), found, or streamed
+    across. The mount is tried first: one request whether or not the blob is already there (on a
+    registry with htpasswd every request costs a bcrypt check)."""
+    siblings = list(mount_from)
+    if source.registry == target.registry:
+        siblings.insert(0, source_repository)
+    for sibling in dict.fromkeys(siblings):
+        if sibling != target_repository and await target.mount_blob(target_repository, digest, sibling):
+            return BlobTransfer.MOUNTED
+    if await target.blob_exists(target_repository, digest):
+        return BlobTransfer.PRESENT
+    await target.put_blob(target_repository, digest, source.stream_blob(source_repository, digest), size)
+    return BlobTransfer.COPIED
 
 
 @dataclass(frozen=True)

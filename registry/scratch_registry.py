@@ -33,9 +33,11 @@ class ScratchRegistry:
     process: subprocess.Popen | None = None
 
     @classmethod
-    def create(cls, folder: Path, htpasswd: Path, auth: tuple[str, str]) -> ScratchRegistry:
+    def create(cls, folder: Path, htpasswd: Path | None, auth: tuple[str, str]) -> ScratchRegistry:
+        """``htpasswd=None``: no authentication (a mirror the daemon pulls from without a login)."""
         port = free_port()
         config = folder / "registry.yml"
+        auth_section = f"auth:\n  htpasswd:\n    realm: scratch\n    path: {htpasswd}\n" if htpasswd else ""
         config.write_text(f"""\
 version: 0.1
 storage:
@@ -45,11 +47,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:{port}
-auth:
-  htpasswd:
-    realm: scratch
-    path: {htpasswd}
-""")
+""" + auth_section)
         return cls(f"127.0.0.1:{port}", config, auth, folder / "registry.log")
 
     def start(self) -> None:
@@ -58,7 +56,7 @@ auth:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"http://{self.address}/v2/", timeout=1).status_code == 401:
+                if httpx.get(f"http://{self.address}/v2/", timeout=1).status_code in (200, 401):
                     return
             except httpx.TransportError:
                 time.sleep(0.2)

@@ -41,6 +41,12 @@ MirrorOption = Annotated[
                  "adds to [tool.connector-pipelines.image-mirrors]."),
 ]
 
+AssembleOption = Annotated[
+    bool | None,
+    typer.Option("--assemble/--no-assemble", help="Manifest-only images: assemble them without a build "
+                 "(default), or build them with the engine. Default: assemble-manifest-only in the settings."),
+]
+
 
 def default_report_dir(repo_root: Path, command: str) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -57,12 +63,14 @@ def build(
     ca_bundle: CaBundleOption = None,
     build_network: NetworkOption = "host",
     image_mirror: MirrorOption = None,
+    assemble: AssembleOption = None,
     tag: str = typer.Option("dev", "--tag", help="Local image tag."),
 ) -> None:
     """Build connector images (airbyte/<name>:dev) and check each answers `spec`."""
     # Imported here: `list` and `--help` should not pay for the engine's imports.
+    from pipelines.assembled_steps import build_step
     from pipelines.build_options import parse_platforms, resolve_build_options
-    from pipelines.build_steps import BuildImages, SpecSmoke, host_platform
+    from pipelines.build_steps import SpecSmoke, host_platform
     from pipelines.cli.run_support import run_command
     from pipelines.engines import open_engine
 
@@ -73,12 +81,12 @@ def build(
         raise typer.Exit(0)
     platforms = parse_platforms(platform, host_platform())
     build_options = resolve_build_options(repo, image_mirrors=image_mirror, ca_bundle=ca_bundle,
-                                          network=build_network)
+                                          network=build_network, assemble=assemble)
     engine = open_engine(options.engine.value)
     reports_at = report_dir or default_report_dir(repo.root, "build")
 
     def steps_for(connector) -> list:
-        return [BuildImages(engine, build_options, platforms, tag=tag), SpecSmoke(engine)]
+        return [build_step(engine, build_options, platforms, connector, tag=tag), SpecSmoke(engine)]
 
     run_command(connectors, steps_for, command="build", engine=engine, engine_name=engine.name,
                 concurrency=concurrency, report_dir=reports_at)

@@ -11,6 +11,7 @@ from rich.markup import escape
 from connector_build.problems import UserError
 from connector_build.selection import Selection
 from pipelines.cli.build_command import (
+    AssembleOption,
     CaBundleOption,
     ConcurrencyOption,
     MirrorOption,
@@ -58,6 +59,7 @@ def publish(
     lock_lease: float = typer.Option(180, "--lock-lease", min=5,
                                      help="Seconds a lease stays good unrenewed: after that, a publisher "
                                           "killed elsewhere is taken over (with a warning)."),
+    assemble: AssembleOption = None,
 ) -> None:
     """Push each connector version not yet published (once), record it in the store, regenerate the registries.
 
@@ -65,6 +67,7 @@ def publish(
     """
     import anyio
 
+    from pipelines.assembled_steps import Assembler, with_assembly
     from pipelines.build_options import parse_platforms, resolve_build_options
     from pipelines.cli.run_support import finish_run, remove_engine_containers, run_with_progress
     from pipelines.engines import LazyEngine
@@ -79,7 +82,7 @@ def publish(
     options: GlobalOptions = ctx.obj
     repo, _, connectors = select_connectors(ctx, selection)
     build_options = resolve_build_options(repo, image_mirrors=image_mirror, ca_bundle=ca_bundle,
-                                          network=build_network)
+                                          network=build_network, assemble=assemble)
     platforms = parse_platforms(platform, "linux/amd64")
     sha = None
     if pre_release:
@@ -111,14 +114,19 @@ def publish(
                 pre_release_sha=sha, dry_run=dry_run, platforms=tuple(platforms), lease_settings=lease_settings,
             )
 
+            assembler = Assembler(build_options, target=client)
+
             def steps_for(connector) -> list:
-                return publish_steps(engine, target, build_options)
+                return with_assembly(publish_steps(engine, target, build_options), connector, assembler,
+                                     target, build_options)
 
             try:  # each connector's steps hold that connector's lease (see HoldConnectorLease)
                 report = await run_with_progress(connectors, steps_for, command="publish",
                                                  engine_name=options.engine.value, concurrency=concurrency,
-                                                 report_dir=reports_at, notices=lambda: engine.notices)
+                                                 report_dir=reports_at,
+                                                 notices=lambda: [*engine.notices, *assembler.notices])
             finally:
+                await assembler.aclose()
                 await engine.close()
             if dry_run:
                 planned = planned_actions(report)

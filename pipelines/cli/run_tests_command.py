@@ -9,6 +9,7 @@ import typer
 from connector_build.problems import UserError
 from connector_build.selection import Selection
 from pipelines.cli.build_command import (
+    AssembleOption,
     CaBundleOption,
     ConcurrencyOption,
     MirrorOption,
@@ -49,6 +50,7 @@ def test(
     ca_bundle: CaBundleOption = None,
     build_network: NetworkOption = "host",
     image_mirror: MirrorOption = None,
+    assemble: AssembleOption = None,
 ) -> None:
     """Test connectors: QA checks, their unit tests in a container, and a spec/check/discover/read smoke run.
 
@@ -56,8 +58,9 @@ def test(
     """
     from connector_build.qa import QAContext
     from connector_build.qa.base_ref import ref_exists
+    from pipelines.assembled_steps import build_step
     from pipelines.build_options import resolve_build_options
-    from pipelines.build_steps import BuildImages, host_platform
+    from pipelines.build_steps import host_platform
     from pipelines.cli.run_support import run_command
     from pipelines.engines import open_engine
     from pipelines.qa_step import QaChecks
@@ -78,14 +81,14 @@ def test(
     needs_image = bool(parts & {"unit", "smoke"})
     engine = open_engine(options.engine.value) if needs_image else None
     build_options = resolve_build_options(repo, image_mirrors=image_mirror, ca_bundle=ca_bundle,
-                                          network=build_network)
+                                          network=build_network, assemble=assemble)
     reports_at = report_dir or default_report_dir(repo.root, "test")
     secrets = TestSecrets.for_repo(repo)
 
     def steps_for(connector) -> list:
         steps: list = [QaChecks(qa_context)] if "qa" in parts else []
         if engine is not None:
-            steps.append(BuildImages(engine, build_options, [host_platform()]))
+            steps.append(build_step(engine, build_options, [host_platform()], connector))
             if "unit" in parts:
                 steps.append(UnitTests(engine, build_options, secrets=secrets))
             if "smoke" in parts:

@@ -60,6 +60,8 @@ class BuildOptions:
     ca_bundle: Path | None = None
     network: str = "host"
     registry_auth: list[RegistryAuth] = field(default_factory=list)
+    assemble_manifest_only: bool = True
+    """Manifest-only images are assembled without a build (pipelines/assembled_steps.py)."""
 
     def auth_for(self, registry: str) -> RegistryAuth | None:
         return next((auth for auth in self.registry_auth if auth.registry == registry), None)
