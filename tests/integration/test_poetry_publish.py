@@ -38,5 +38,5 @@ def test_publish_records_the_locked_packages_and_preview_shows_the_same_package_
          "--spec-cache", str(store), "--output", str(output), "--base-url", "http://registry.example/files/"],
         capture_output=True, text=True, timeout=300, env=env_for(scratch_registry))
     assert preview.returncode == 0, preview.stdout + preview.stderr
-    previewed = json.loads((output / "oss_registry.json").read_text())["sources"]
+    previewed = json.loads((output / "registries" / "v0" / "oss_registry.json").read_text())["sources"]
     assert [e["packageInfo"] for e in previewed] == [published["packageInfo"]] == [{}]
