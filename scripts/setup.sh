@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The whole dev environment, in order: Debian packages and arm64 emulation, the Docker
 # daemon, the local registry (localhost:5000, credentials in
-# $CP_HOME/registry/credentials.env) and the base images in it. Safe to run again: a second
-# run takes seconds and changes nothing. Ends with one summary line.
+# $CP_HOME/registry/credentials.env) and the base images in it, then the Dagger engine built
+# from the Go module proxy and started in the daemon (CP_SKIP_DAGGER_ENGINE=1 leaves it out).
+# Safe to run again: a second run takes seconds and changes nothing. Ends with one summary line.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 total=$SECONDS
 timings=()
-for step in install-deps start-docker start-registry build-base-images; do
+steps=(install-deps start-docker start-registry build-base-images)
+[[ "${CP_SKIP_DAGGER_ENGINE:-}" == 1 ]] || steps+=(build-dagger-engine start-dagger-engine)
+for step in "${steps[@]}"; do
     start=$SECONDS
     bash "$CP_SCRIPTS_DIR/$step.sh"
     timings+=("$step $((SECONDS - start))s")
@@ -20,5 +23,6 @@ summary+=" | docker $(docker info --format '{{.ServerVersion}} ({{.Driver}})')"
 summary+=" | registry $LOCAL_REGISTRY (credentials: $CP_REGISTRY_CREDENTIALS)"
 summary+=" | images $LOCAL_REGISTRY/airbyte/python-connector-base:4.0.2, $LOCAL_REGISTRY/airbyte/source-declarative-manifest:7.10.1"
 summary+=" [${BASE_IMAGES_PLATFORMS:-linux/amd64 linux/arm64}]"
+[[ "${CP_SKIP_DAGGER_ENGINE:-}" == 1 ]] || summary+=" | dagger engine: $(head -1 "$CP_HOME/dagger-engine/engine.env")"
 summary+=" | steps: $(IFS=,; echo "${timings[*]}")"
 log "$summary"

@@ -138,14 +138,30 @@ def check_emulation() -> Finding:
 
 
 def check_dagger() -> Finding:
+    """The Dagger engine: reachable, its version, and whether it matches the installed dagger-io."""
     try:
         import dagger  # noqa: F401
     except ImportError:
         return Finding("dagger engine", False, "dagger-io not installed", "pip install 'connector-pipelines[dagger]'",
                        required=False)
-    reachable = any(os.environ.get(v) for v in ("DAGGER_SESSION_PORT", "_EXPERIMENTAL_DAGGER_RUNNER_HOST"))
-    return Finding("dagger engine", reachable, "session found" if reachable else "no engine session (optional)",
-                   "dagger run connector-pipelines --engine dagger ...", required=False)
+    import anyio
+
+    from pipelines.engines.base import EngineUnavailable
+    from pipelines.engines.dagger import engine_reachable, engine_version, sdk_version
+
+    start = "bash scripts/build-dagger-engine.sh && bash scripts/start-dagger-engine.sh"
+    where = engine_reachable()
+    if where is None:
+        return Finding("dagger engine", False, "no engine to reach (optional)", start, required=False)
+    try:
+        version = anyio.run(engine_version)
+    except EngineUnavailable as exc:
+        return Finding("dagger engine", False, f"{where}: {exc}", start, required=False)
+    sdk = sdk_version()
+    matches = version.removeprefix("v") == sdk
+    detail = f"{version} at {where}, dagger-io {sdk}" + ("" if matches else " (versions differ)")
+    return Finding("dagger engine", matches, detail, f"pip install dagger-io=={version.removeprefix('v')}, or {start}",
+                   required=False)
 
 
 def doctor(

@@ -1,15 +1,17 @@
 """The Dagger engine: executes the same ContainerPlans through dagger-io, on any Dagger engine.
 
-Two parts. :func:`container_from_plan` is the translation, a pure function from a plan to a lazy
-``dagger.Container`` (no call reaches the engine until something is awaited); the Dagger module in
-``dagger/`` uses it as it is. :class:`DaggerEngine` is the :class:`~pipelines.engines.base.Engine`
-the CLI runs with ``--engine dagger``: one Dagger session per engine, opened on first use and
-closed by ``close()``.
+:class:`DaggerEngine` is the :class:`~pipelines.engines.base.Engine` the CLI runs with
+``--engine dagger``: it holds one Dagger session, opened on first use and closed by ``close()``.
+What a plan becomes in Dagger is :mod:`pipelines.engines.dagger_plan` (a pure translation).
 
     engine = DaggerEngine.connect()          # raises EngineUnavailable with how to reach an engine
     image = await engine.build(plan, tags=["airbyte/source-x:dev"], log=log, options=BuildOptions())
     result = await engine.run(image.reference, ["spec"], platform=plan.platform, log=log)
     await engine.close()
+
+Which engine: the current Dagger session (``dagger run``), else ``_EXPERIMENTAL_DAGGER_RUNNER_HOST``
+with ``_EXPERIMENTAL_DAGGER_CLI_BIN`` (or ``dagger`` on PATH), else the engine setup started
+(``scripts/start-dagger-engine.sh`` writes its settings to ``engine.env`` in the state folder).
 
 Differences from the Docker engine, each forced by Dagger itself:
 
@@ -32,33 +34,15 @@ import shlex
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any, assert_never
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.to_thread
 import dagger
 
-from connector_build.images import ImageReference, resolve_base_image
-from connector_build.plan import (
-    CA_PATH_IN_STAGE,
-    ContainerPlan,
-    CopyFiles,
-    CopyFromStage,
-    DockerfileBase,
-    Entrypoint,
-    Env,
-    ImageBase,
-    Label,
-    Operation,
-    Run,
-    Stage,
-    StageBase,
-    Workdir,
-    failure_reason,
-)
+from connector_build.plan import ContainerPlan, failure_reason
 from pipelines.engines.base import (
     first_line,
     BuildFailed,
@@ -69,6 +53,8 @@ from pipelines.engines.base import (
     PushFailed,
     RunResult,
 )
+from pipelines.engines.dagger_plan import container_from_plan, dagger_excludes, registry_credentials
+from pipelines.local_registry import STATE_DIR
 from pipelines.logs import StepLog
 from registry.auth import RegistryAuth
 from registry.secrets import register_secret
@@ -76,201 +62,54 @@ from registry.secrets import register_secret
 SESSION_ENV = ("DAGGER_SESSION_PORT", "DAGGER_SESSION_TOKEN")
 RUNNER_HOST_ENV = "_EXPERIMENTAL_DAGGER_RUNNER_HOST"
 CLI_BIN_ENV = "_EXPERIMENTAL_DAGGER_CLI_BIN"
+SETUP_ENGINE_ENV_FILE = STATE_DIR / "dagger-engine" / "engine.env"
+"""Written by scripts/start-dagger-engine.sh: how to reach the engine setup started."""
 
 HOW_TO_CONNECT = (
+    "start the local engine with `bash scripts/build-dagger-engine.sh && bash scripts/start-dagger-engine.sh`, "
     "run inside a Dagger session (`dagger run connector-pipelines --engine dagger ...`), "
     f"or point to an engine with {RUNNER_HOST_ENV}=tcp://host:port (a remote engine) "
-    "and the `dagger` CLI on PATH"
+    f"and {CLI_BIN_ENV} (or the `dagger` CLI on PATH)"
 )
 
-CACHE_VOLUME_PREFIX = "connector-pipelines-"
 RUN_NONCE_ENV = "CONNECTOR_PIPELINES_RUN"
 STDIN_PATH = "/tmp/connector-pipelines-stdin"
 IMAGE_ID_PREFIX = "dagger:"
 
 
-@dataclass(frozen=True)
-class RegistryCredential:
-    """Credentials for one registry as the Dagger API takes them: the password is a Secret."""
-
-    registry: str
-    username: str
-    secret: dagger.Secret
-
-
-def registry_credentials(client: dagger.Client, auths: Sequence[RegistryAuth]) -> list[RegistryCredential]:
-    """Turn plain :class:`RegistryAuth` into Dagger secrets (never logged, never in a layer)."""
-    return [
-        RegistryCredential(
-            auth.registry,
-            auth.username,
-            client.set_secret(f"registry-{auth.registry}-{auth.username}", auth.password),
-        )
-        for auth in auths
-    ]
+def setup_engine_settings(path: Path | None = None) -> dict[str, str]:
+    """The runner host and CLI of the engine setup started; empty when it started none."""
+    path = path or SETUP_ENGINE_ENV_FILE
+    if not path.is_file():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    settings = {key.strip(): value.strip() for key, value in pairs}
+    cli = settings.get(CLI_BIN_ENV)
+    if not settings.get(RUNNER_HOST_ENV) or not cli or not Path(cli).is_file():
+        return {}
+    return settings
 
 
-# -- the translation -------------------------------------------------------------------------
-
-
-def container_from_plan(
-    client: dagger.Client,
-    plan: ContainerPlan,
-    context: dagger.Directory,
-    *,
-    image_mirrors: Mapping[str, str] | None = None,
-    credentials: Sequence[RegistryCredential] = (),
-    ca_bundle: dagger.File | None = None,
-    local_images: Mapping[str, dagger.Container] | None = None,
-    on_notice: Callable[[str], None] | None = None,
-) -> dagger.Container:
-    """The image ``plan`` describes, as a lazy Dagger container (nothing runs until awaited).
-
-    ``context`` is the plan's ``context_dir`` as a Dagger directory; the plan's excludes are
-    applied here too. Whether a ``CopyFiles`` source is a file or a folder is read from the local
-    ``plan.context_dir`` (recipes need that folder to make the plan, so it is there).
-    ``local_images`` maps the references of ``ImageBase(local=True)`` to containers built in
-    this session (e.g. a connector image for its test image). ``ca_bundle`` is mounted for the
-    ``Run`` steps that need it, only while they run: it never reaches a layer.
-    """
-    plan.validate()
-    files = context.filter(exclude=dagger_excludes(plan.excludes)) if plan.excludes else context
-    for name, text in sorted(plan.generated_files.items()):
-        files = files.with_new_file(name, text)
-    platform = dagger.Platform(plan.platform)
-    translator = _Translator(client, plan, files, platform, dict(image_mirrors or {}), list(credentials),
-                             ca_bundle, dict(local_images or {}), on_notice)
-    stages: dict[str, dagger.Container] = {}
-    for stage in plan.stages:
-        stages[stage.name] = translator.stage(stage, stages)
-    return stages[plan.image_stage.name]
-
-
-class _Translator:
-    """One plan's translation; holds what every stage needs so the functions stay small."""
-
-    def __init__(self, client: dagger.Client, plan: ContainerPlan, files: dagger.Directory,
-                 platform: dagger.Platform, mirrors: dict[str, str], credentials: list[RegistryCredential],
-                 ca_bundle: dagger.File | None, local_images: dict[str, dagger.Container],
-                 on_notice: Callable[[str], None] | None) -> None:
-        self.client = client
-        self.plan = plan
-        self.files = files
-        self.platform = platform
-        self.mirrors = mirrors
-        self.credentials = credentials
-        self.ca_bundle = ca_bundle
-        self.local_images = local_images
-        self.on_notice = on_notice
-
-    def stage(self, stage: Stage, earlier: Mapping[str, dagger.Container]) -> dagger.Container:
-        container = self.base(stage, earlier)
-        for op in stage.operations:
-            container = self.operation(container, op, earlier)
-        return container
-
-    def base(self, stage: Stage, earlier: Mapping[str, dagger.Container]) -> dagger.Container:
-        base = stage.base
-        if isinstance(base, StageBase):
-            return earlier[base.stage]
-        if isinstance(base, DockerfileBase):
-            return self.files.docker_build(dockerfile=base.dockerfile, platform=self.platform)
-        if isinstance(base, ImageBase):
-            if base.local:
-                return self.local_image(base.reference)
-            return self.pulled_image(base.reference)
-        assert_never(base)
-
-    def local_image(self, reference: str) -> dagger.Container:
-        """An image this run built; else one in the host's image store. Never pulled."""
-        found = self.local_images.get(reference)
-        if found is not None:
-            return found
-        return self.client.host().container_image(reference)
-
-    def pulled_image(self, reference: str) -> dagger.Container:
-        resolved = resolve_base_image(reference, self.mirrors)
-        notice = resolved.notice()
-        if notice and self.on_notice:
-            self.on_notice(notice)
-        container = self.client.container(platform=self.platform)
-        registry = ImageReference.parse(resolved.reference).registry
-        credential = next((c for c in self.credentials if c.registry == registry), None)
-        if credential is not None:
-            # A full image address, not the bare host: Dagger reads the registry from an image
-            # reference, and "localhost:5000" alone parses as an image on Docker Hub.
-            container = container.with_registry_auth(resolved.reference, credential.username, credential.secret)
-        return container.from_(resolved.reference)
-
-    def operation(self, container: dagger.Container, op: Operation,
-                  earlier: Mapping[str, dagger.Container]) -> dagger.Container:
-        if isinstance(op, Workdir):
-            # Docker's WORKDIR creates the folder; merging an empty directory does the same here.
-            return container.with_directory(op.path, self.client.directory()).with_workdir(op.path)
-        if isinstance(op, CopyFiles):
-            return self.copy(container, op)
-        if isinstance(op, CopyFromStage):
-            return container.with_directory(op.destination, earlier[op.stage].directory(op.source))
-        if isinstance(op, Env):
-            return container.with_env_variable(op.name, op.value)
-        if isinstance(op, Label):
-            return container.with_label(op.name, op.value)
-        if isinstance(op, Entrypoint):
-            return container.with_entrypoint(list(op.argv))
-        if isinstance(op, Run):
-            return self.run(container, op)
-        assert_never(op)
-
-    def copy(self, container: dagger.Container, op: CopyFiles) -> dagger.Container:
-        """``COPY`` semantics: a folder's contents go into the destination, a file goes into it."""
-        into_folder = op.destination.endswith("/") or len(op.sources) > 1
-        for source in op.sources:
-            local = self.plan.context_dir / source
-            if source in (".", "") or local.is_dir():
-                folder = self.files if source in (".", "") else self.files.directory(source)
-                container = container.with_directory(op.destination, folder)
-            else:
-                target = str(PurePosixPath(op.destination) / PurePosixPath(source).name) if into_folder \
-                    else op.destination
-                container = container.with_file(target, self.files.file(source))
-        return container
-
-    def run(self, container: dagger.Container, op: Run) -> dagger.Container:
-        mounted: list[str] = []
-        if op.cache and op.cache_path:
-            volume = self.client.cache_volume(f"{CACHE_VOLUME_PREFIX}{op.cache}")
-            container = container.with_mounted_cache(op.cache_path, volume)
-            mounted.append(op.cache_path)
-        if op.needs_ca and self.ca_bundle is not None:
-            container = container.with_mounted_file(CA_PATH_IN_STAGE, self.ca_bundle)
-            mounted.append(CA_PATH_IN_STAGE)
-        container = container.with_exec(list(op.command(with_ca=self.ca_bundle is not None)))
-        for path in mounted:  # only this exec saw them
-            container = container.without_mount(path)
-        return container
-
-
-def dagger_excludes(excludes: Sequence[str]) -> list[str]:
-    """The plan's exclude patterns as Dagger applies them, matching the Docker engine's context.
-
-    The Docker engine excludes a bare name (``secrets``) at any depth; Dagger's patterns are
-    anchored at the directory's root, so each bare name also gets its ``**/`` form.
-    """
-    patterns: list[str] = []
-    for pattern in excludes:
-        patterns.append(pattern)
-        if "/" not in pattern:
-            patterns.append(f"**/{pattern}")
-    return list(dict.fromkeys(patterns))
-
-
-# -- the engine ------------------------------------------------------------------------------
+def use_setup_engine() -> bool:
+    """Point dagger-io at the engine setup started, unless the environment names another one."""
+    if any(os.environ.get(name) for name in (*SESSION_ENV, RUNNER_HOST_ENV)):
+        return False
+    settings = setup_engine_settings()
+    if not settings:
+        return False
+    for key, value in settings.items():
+        os.environ.setdefault(key, value)
+    return True
 
 
 def engine_reachable() -> str | None:
-    """How a Dagger engine would be reached from here, or None when it cannot be."""
+    """How a Dagger engine would be reached from here, or None when it cannot be.
+
+    When the environment names no engine, this adopts the one setup started (see
+    :func:`use_setup_engine`)."""
     if all(os.environ.get(name) for name in SESSION_ENV):
         return "the current Dagger session (DAGGER_SESSION_PORT)"
+    use_setup_engine()
     if os.environ.get(RUNNER_HOST_ENV):
         return f"the engine at {os.environ[RUNNER_HOST_ENV]}"
     if os.environ.get(CLI_BIN_ENV):
@@ -279,6 +118,44 @@ def engine_reachable() -> str | None:
     if cli:
         return f"a session started by {cli}"
     return None
+
+
+def docker_config_registries() -> set[str]:
+    """Registries the Docker client config holds credentials for (``docker login``).
+
+    Dagger's session hands these to the engine by itself. Passing them again through
+    ``with_registry_auth`` would tie every later exec to this session: a second client process
+    would rebuild instead of using the engine's cache (seen on v0.21.8)."""
+    import json
+
+    folder = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker"))
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return set()
+    return set(config.get("auths", {})) | set(config.get("credHelpers", {}))
+
+
+def sdk_version() -> str:
+    """The installed dagger-io's version (the engine should be the same release)."""
+    from importlib.metadata import version
+
+    return version("dagger-io")
+
+
+async def engine_version(timeout_s: float = 120) -> str:
+    """The version the reachable engine reports (opens one session, then closes it)."""
+    engine = DaggerEngine.connect()
+    try:
+        with anyio.fail_after(timeout_s):
+            client = await engine.client()
+            return await client.version()
+    except dagger.DaggerError as exc:
+        raise EngineUnavailable(f"the Dagger engine did not answer: {first_line(exc)}") from None
+    except TimeoutError:
+        raise EngineUnavailable(f"the Dagger engine did not answer within {timeout_s:.0f} s") from None
+    finally:
+        await engine.close()
 
 
 class DaggerEngine:
@@ -313,7 +190,7 @@ class DaggerEngine:
         async with self._lock:
             if self._client is not None:
                 return self._client
-            cli = shutil.which("dagger")
+            cli = shutil.which("dagger") or setup_engine_settings().get(CLI_BIN_ENV)
             if cli and not any(os.environ.get(name) for name in (*SESSION_ENV, CLI_BIN_ENV)):
                 # Without this the SDK downloads its own CLI, which fails where dl.dagger.io is blocked.
                 os.environ[CLI_BIN_ENV] = cli
@@ -362,7 +239,8 @@ class DaggerEngine:
         container = container_from_plan(
             client, plan, context,
             image_mirrors=options.image_mirrors,
-            credentials=registry_credentials(client, options.registry_auth),
+            credentials=registry_credentials(client, [auth for auth in options.registry_auth
+                                                      if auth.registry not in docker_config_registries()]),
             ca_bundle=ca_bundle,
             local_images=self._local_images(plan.platform),
             on_notice=lambda notice: self._notice(notice, log),
@@ -576,9 +454,8 @@ class DaggerEngine:
 
 __all__ = [
     "DaggerEngine",
-    "RegistryCredential",
-    "container_from_plan",
-    "dagger_excludes",
     "engine_reachable",
-    "registry_credentials",
+    "engine_version",
+    "sdk_version",
+    "setup_engine_settings",
 ]

@@ -35,9 +35,9 @@ from connector_build.plan import (  # noqa: E402
     Workdir,
 )
 from pipelines.engines.base import EngineUnavailable  # noqa: E402
-from pipelines.engines.dagger import (  # noqa: E402
+from pipelines.engines.dagger import DaggerEngine  # noqa: E402
+from pipelines.engines.dagger_plan import (  # noqa: E402
     CACHE_VOLUME_PREFIX,
-    DaggerEngine,
     container_from_plan,
     dagger_excludes,
     registry_credentials,
@@ -200,6 +200,9 @@ def test_connect_without_any_engine_says_how_to_get_one(monkeypatch: pytest.Monk
                  "_EXPERIMENTAL_DAGGER_CLI_BIN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
+    import pipelines.engines.dagger as dagger_engine
+
+    monkeypatch.setattr(dagger_engine, "SETUP_ENGINE_ENV_FILE", tmp_path / "no-engine.env")  # setup started none
     with pytest.raises(EngineUnavailable) as raised:
         DaggerEngine.connect()
     message = str(raised.value)
@@ -212,7 +215,8 @@ def test_connect_without_any_engine_says_how_to_get_one(monkeypatch: pytest.Monk
 
 def test_cli_with_dagger_engine_and_no_engine_is_one_red_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if "DAGGER" not in k}
-    env.update({"PATH": str(tmp_path), "NO_COLOR": "1", "COLUMNS": "300", "TERM": "dumb"})
+    env.update({"PATH": str(tmp_path), "NO_COLOR": "1", "COLUMNS": "300", "TERM": "dumb",
+                "CONNECTOR_PIPELINES_HOME": str(tmp_path)})  # where setup started no engine
     result = subprocess.run(
         [sys.executable, "-m", "pipelines.cli.app", "--repo", str(EXAMPLES), "--engine", "dagger",
          "build", "source-tiny-weather"],
@@ -243,3 +247,29 @@ def test_module_functions_convert_to_dagger_types(monkeypatch: pytest.MonkeyPatc
     source = functions["build"].parameters["source"]
     assert source.default_path == "/examples/monorepo" and "**/secrets" in (source.ignore or [])
     assert functions["publish"].parameters["password"].is_nullable
+
+
+def test_the_engine_setup_started_is_used_only_when_nothing_else_is_named(tmp_path: Path, monkeypatch) -> None:
+    from pipelines.engines import dagger as dagger_engine
+
+    cli = tmp_path / "dagger"
+    cli.write_text("#!/bin/sh\n")
+    settings = tmp_path / "engine.env"
+    settings.write_text(f"{dagger_engine.RUNNER_HOST_ENV}=docker-container://cp-engine\n"
+                        f"{dagger_engine.CLI_BIN_ENV}={cli}\n")
+    monkeypatch.setattr(dagger_engine, "SETUP_ENGINE_ENV_FILE", settings)
+    for name in (*dagger_engine.SESSION_ENV, dagger_engine.RUNNER_HOST_ENV, dagger_engine.CLI_BIN_ENV):
+        monkeypatch.setenv(name, "")  # recorded, so what use_setup_engine sets is undone after the test
+        monkeypatch.delenv(name)
+
+    assert dagger_engine.setup_engine_settings(settings)[dagger_engine.CLI_BIN_ENV] == str(cli)
+    monkeypatch.setenv(dagger_engine.RUNNER_HOST_ENV, "tcp://shared:1234")
+    assert dagger_engine.engine_reachable() == "the engine at tcp://shared:1234"
+    assert dagger_engine.CLI_BIN_ENV not in os.environ
+
+    monkeypatch.delenv(dagger_engine.RUNNER_HOST_ENV)
+    assert dagger_engine.engine_reachable() == "the engine at docker-container://cp-engine"
+    assert os.environ[dagger_engine.CLI_BIN_ENV] == str(cli)
+
+    cli.unlink()  # a CLI that is gone: the settings are stale, not an engine
+    assert dagger_engine.setup_engine_settings(settings) == {}

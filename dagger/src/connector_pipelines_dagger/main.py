@@ -1,7 +1,7 @@
 """Build, test and publish the connectors of an Airbyte-style monorepo as Dagger functions
 
 The same recipes (connector_build) and the same plan-to-container translation
-(pipelines.engines.dagger.container_from_plan) as `connector-pipelines --engine dagger`; this
+(pipelines.engines.dagger_plan.container_from_plan) as `connector-pipelines --engine dagger`; this
 module only adapts arguments. From the root of the monorepo checkout:
 
     dagger call build --connector source-faker
@@ -29,7 +29,7 @@ from connector_build.recipes import RecipeError, RecipeUnsupported, plan_for
 from connector_build.unit_test_recipe import unit_test_folder, unit_test_plan_for
 from pipelines.build_steps import spec_from_output
 from pipelines.engines.base import RunResult
-from pipelines.engines.dagger import RegistryCredential, container_from_plan
+from pipelines.engines.dagger_plan import RegistryCredential, container_from_plan
 from pipelines.steps import StepFailed
 from pipelines.unit_test_step import PYTEST_NO_TESTS, pytest_summary
 from registry.auth import RegistryAuth
