@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -129,12 +130,10 @@ def main() -> None:
                     cli(repo, engine, "build", name)
 
                 measure(f"build {name}, code changed", engine, changed)
-                measure(f"build {name}, no change", engine,
-                        lambda engine=engine, name=name: cli(repo, engine, "build", name))
+                measure(f"build {name}, no change", engine, partial(cli, repo, engine, "build", name))
             for name in BUILT:
                 (repo / "airbyte-integrations" / "connectors" / name / "bench_nonce.txt").unlink(missing_ok=True)
-            measure("test (3 connectors: qa, unit, smoke)", engine,
-                    lambda engine=engine: cli(repo, engine, "test", *BUILT))
+            measure("test (3 connectors: qa, unit, smoke)", engine, partial(cli, repo, engine, "test", *BUILT))
             (Path(tmp) / f"registry-{engine}").mkdir()
             registry = ScratchRegistry.create(Path(tmp) / f"registry-{engine}", HTPASSWD_PATH,
                                               (local["LOCAL_REGISTRY_USERNAME"], local["LOCAL_REGISTRY_PASSWORD"]))
@@ -145,8 +144,7 @@ def main() -> None:
                 publish_args = ("publish", "source-tiny-weather", "--registry", registry.address, "--store", str(store),
                                 "--base-url", "http://registry.example/files/")
                 measure("publish source-tiny-weather (amd64 + arm64)", engine,
-                        lambda engine=engine, publish_args=publish_args, env=env: cli(repo, engine, *publish_args,
-                                                                                      env=env))
+                        partial(cli, repo, engine, *publish_args, env=env))
             finally:
                 registry.stop()
 

@@ -176,7 +176,7 @@ def test_preview_reads_the_cdk_version_from_the_lock(tmp_path: Path) -> None:
 
 def test_the_dagger_translation_adds_the_generated_files_to_the_context(tmp_path: Path) -> None:
     dagger = pytest.importorskip("dagger", reason="dagger-io is not installed")
-    from pipelines.engines.dagger import container_from_plan
+    from pipelines.engines.dagger_plan import container_from_plan
 
     plan = plan_for(poetry_connector(tmp_path), "linux/amd64")
     image = container_from_plan(dagger.dag, plan, dagger.dag.directory())
