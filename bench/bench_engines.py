@@ -39,9 +39,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.scratch_registry import ScratchRegistry  # noqa: E402
-
 from pipelines.local_registry import HTPASSWD_PATH, read_local_registry  # noqa: E402
+from registry.scratch_registry import ScratchRegistry  # noqa: E402
 
 EXAMPLES = ROOT / "examples" / "monorepo"
 BUILT = ("source-tiny-weather", "source-tiny-catalog", "destination-tiny-jsonl")

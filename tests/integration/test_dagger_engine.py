@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from pipelines.local_registry import HTPASSWD_PATH
+from registry.scratch_registry import ScratchRegistry
 from tests.integration.conftest import PYTHON_BASE, LocalRegistry, missing
 from tests.integration.test_build import cli, run_in_image, spec_message
 from tests.integration.test_publish import env_for, publish_command
 from tests.integration.test_test_command import steps_of
-from tests.scratch_registry import ScratchRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images", "dagger_engine")]
 
