@@ -68,8 +68,9 @@ def test_build_on_dagger_gives_the_images_docker_gives(examples_repo: Path, dock
     assert dagger_run.returncode == 0, dagger_run.stdout + dagger_run.stderr
     on_dagger = {name: image_facts(docker_client, f"{repository(name)}:dev") for name in BUILT}
     assert on_dagger == on_docker
-    report = json.loads(next((examples_repo / ".connector-pipelines" / "reports").glob("*/report.json")).read_text())
-    assert report["engine"] == "dagger" and report["success"] is True
+    reports = [json.loads(path.read_text())
+               for path in (examples_repo / ".connector-pipelines" / "reports").glob("*/report.json")]
+    assert [report["success"] for report in reports if report["engine"] == "dagger"] == [True]
 
 
 def test_test_on_dagger_gives_the_steps_docker_gives(examples_repo: Path, tmp_path: Path) -> None:
