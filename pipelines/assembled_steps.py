@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,8 @@ class AssembleImages:
     platforms: Sequence[str]
     tag: str = "dev"
     name: str = "build"
+    notices: list[str] = field(default_factory=list)
+    """Shared by a run's build steps: the resolver's one-time messages, shown as the engine's are."""
 
     def skip_reason(self, state: ConnectorState) -> str | None:
         return "archived connector: no longer built" if state.connector.support_level == "archived" else None
@@ -120,6 +122,7 @@ class AssembleImages:
         assembler = Assembler(self.options)
         try:
             image = await assembler.assemble(connector, self.platforms, log)
+            self.notices.extend(n for n in assembler.notices if n not in self.notices)
             tagged = [(image.platforms[p], local_tags(connector.docker_repository, self.tag, p, self.platforms))
                       for p in image.platforms]
             with tempfile.TemporaryDirectory(prefix="cp-assemble-") as folder:
@@ -176,12 +179,13 @@ class AssembleImages:
 
 
 def build_step(engine: Engine, options: BuildOptions, platforms: Sequence[str], connector: Connector, *,
-               tag: str = "dev") -> Step:
+               tag: str = "dev", notices: list[str] | None = None) -> Step:
     """The build step for ``connector``: assembled when it is manifest-only and the engine is a
-    Docker daemon (the image is loaded there); otherwise the engine builds it."""
+    Docker daemon (the image is loaded there); otherwise the engine builds it. ``notices`` collects
+    the assembler's one-time messages for the run's progress view."""
     client = getattr(engine, "client", None) if engine.name == "docker" else None
     if client is not None and assembles(connector, options):
-        return AssembleImages(client, options, platforms, tag=tag)
+        return AssembleImages(client, options, platforms, tag=tag, notices=notices if notices is not None else [])
     return BuildImages(engine, options, platforms, tag=tag)
 
 

@@ -85,8 +85,10 @@ def build(
     engine = open_engine(options.engine.value)
     reports_at = report_dir or default_report_dir(repo.root, "build")
 
+    notices: list[str] = []
+
     def steps_for(connector) -> list:
-        return [build_step(engine, build_options, platforms, connector, tag=tag), SpecSmoke(engine)]
+        return [build_step(engine, build_options, platforms, connector, tag=tag, notices=notices), SpecSmoke(engine)]
 
     run_command(connectors, steps_for, command="build", engine=engine, engine_name=engine.name,
-                concurrency=concurrency, report_dir=reports_at)
+                concurrency=concurrency, report_dir=reports_at, step_notices=notices)

@@ -43,16 +43,19 @@ async def run_with_progress(connectors: Sequence[Connector], steps_for: StepsFor
 
 
 def run_command(connectors: Sequence[Connector], steps_for: StepsFor, *, command: str, engine: Engine | None,
-                engine_name: str, concurrency: int | None, report_dir: Path) -> None:
+                engine_name: str, concurrency: int | None, report_dir: Path,
+                step_notices: Sequence[str] = ()) -> None:
     """What `build` and `test` do: run, close the engine, report, and (even on Ctrl-C) remove the
-    containers the engine started."""
+    containers the engine started. ``step_notices`` (filled while steps run) are shown with the
+    engine's one-time messages."""
     import anyio
 
     async def main() -> None:
         try:
             report = await run_with_progress(connectors, steps_for, command=command, engine_name=engine_name,
                                              concurrency=concurrency, report_dir=report_dir,
-                                             notices=lambda: engine.notices if engine is not None else [])
+                                             notices=lambda: [*(engine.notices if engine is not None else []),
+                                                              *step_notices])
         finally:
             if engine is not None:
                 await engine.close()

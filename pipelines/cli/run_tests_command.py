@@ -85,10 +85,12 @@ def test(
     reports_at = report_dir or default_report_dir(repo.root, "test")
     secrets = TestSecrets.for_repo(repo)
 
+    notices: list[str] = []
+
     def steps_for(connector) -> list:
         steps: list = [QaChecks(qa_context)] if "qa" in parts else []
         if engine is not None:
-            steps.append(build_step(engine, build_options, [host_platform()], connector))
+            steps.append(build_step(engine, build_options, [host_platform()], connector, notices=notices))
             if "unit" in parts:
                 steps.append(UnitTests(engine, build_options, secrets=secrets))
             if "smoke" in parts:
@@ -96,4 +98,4 @@ def test(
         return steps
 
     run_command(connectors, steps_for, command="test", engine=engine, engine_name=options.engine.value,
-                concurrency=concurrency, report_dir=reports_at)
+                concurrency=concurrency, report_dir=reports_at, step_notices=notices)
