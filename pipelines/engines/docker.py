@@ -314,7 +314,9 @@ class DockerEngine:
         """Remove every container this engine started that is still there. The last thing a
         command does, even on Ctrl-C: it catches a container whose creation was in flight when
         the run was cancelled."""
-        leftovers = self.client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={self.run_id}"})
+        # sparse: a full list inspects each container, and one removed meanwhile (another run's
+        # cleanup) would fail the whole listing with NotFound.
+        leftovers = self.client.containers.list(all=True, sparse=True, filters={"label": f"{RUN_LABEL}={self.run_id}"})
         for container in leftovers:
             _remove_quietly(container)
         return len(leftovers)
@@ -328,8 +330,9 @@ class DockerEngine:
         if "unix://" not in str(docker.utils.kwargs_from_env().get("base_url", "unix://")):
             return 0
         removed = 0
-        for container in self.client.containers.list(all=True, filters={"label": RUN_LABEL}):
-            pid_text = container.labels.get(RUN_LABEL, "").split("-", 1)[0]
+        # sparse, as in remove_own_containers: other runs remove their containers concurrently.
+        for container in self.client.containers.list(all=True, sparse=True, filters={"label": RUN_LABEL}):
+            pid_text = (container.attrs.get("Labels") or {}).get(RUN_LABEL, "").split("-", 1)[0]
             if pid_text.isdigit() and not pid_alive(int(pid_text)):
                 _remove_quietly(container)
                 removed += 1
