@@ -173,6 +173,8 @@ class DaggerEngine:
         """Built and pulled containers by (reference, platform); references include image ids."""
         self._docker: Any = None
         self._docker_checked = False
+        self._docker_lock = anyio.Lock()
+        """Concurrent builds wait for the one daemon check rather than reading its result early."""
         self._scratch: Path | None = None
         """Host files the session uploads lazily (binary run files); removed by ``close()``."""
         self.notices: list[str] = []
@@ -315,24 +317,24 @@ class DaggerEngine:
         """docker-py's client when a daemon answers, else None (checked once)."""
         if not self._export_to_docker:
             return None
-        if not self._docker_checked:
-            self._docker_checked = True
+        async with self._docker_lock:
+            if not self._docker_checked:
+                def ping() -> Any:
+                    import docker
+                    import docker.errors
 
-            def ping() -> Any:
-                import docker
-                import docker.errors
+                    try:
+                        found = docker.from_env(timeout=600)
+                        found.ping()
+                    except docker.errors.DockerException:
+                        return None
+                    return found
 
-                try:
-                    found = docker.from_env(timeout=600)
-                    found.ping()
-                except docker.errors.DockerException:
-                    return None
-                return found
-
-            self._docker = await anyio.to_thread.run_sync(ping)
-            if self._docker is None:
-                self.notices.append("no Docker daemon: built images stay in the Dagger engine's cache, "
-                                    "not in `docker images`")
+                self._docker = await anyio.to_thread.run_sync(ping)
+                if self._docker is None:
+                    self.notices.append("no Docker daemon: built images stay in the Dagger engine's cache, "
+                                        "not in `docker images`")
+                self._docker_checked = True
         return self._docker
 
     # -- run -----------------------------------------------------------------------------
