@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+from docker import DockerClient
 
 from connector_build.connector import Connector, Language
 from connector_build.problems import UserError
@@ -24,6 +25,7 @@ from connector_build.recipes import RecipeError, RecipeUnsupported, plan_for
 from connector_build.source_date import source_date_epoch
 from pipelines.build_steps import BuildImages, host_platform, local_tags
 from pipelines.engines.base import BuildOptions, BuiltImage, Engine
+from pipelines.engines.docker import DockerEngine
 from pipelines.logs import StepLog
 from pipelines.publish_steps import DryRun, PublishTarget
 from pipelines.steps import ConnectorState, Outcome, Step, StepFailed, StepSkipped
@@ -106,7 +108,8 @@ def assembly_details(image: AssembledImage) -> dict[str, Any]:
 class AssembleImages:
     """``build`` of a manifest-only connector: assemble it, ``docker load`` it as ``airbyte/<name>:dev``."""
 
-    client: Any  # docker.DockerClient
+    client: DockerClient
+    """The daemon the image is loaded into (the Docker engine's)."""
     options: BuildOptions
     platforms: Sequence[str]
     tag: str = "dev"
@@ -183,9 +186,9 @@ def build_step(engine: Engine, options: BuildOptions, platforms: Sequence[str], 
     """The build step for ``connector``: assembled when it is manifest-only and the engine is a
     Docker daemon (the image is loaded there); otherwise the engine builds it. ``notices`` collects
     the assembler's one-time messages for the run's progress view."""
-    client = getattr(engine, "client", None) if engine.name == "docker" else None
-    if client is not None and assembles(connector, options):
-        return AssembleImages(client, options, platforms, tag=tag, notices=notices if notices is not None else [])
+    if isinstance(engine, DockerEngine) and assembles(connector, options):
+        return AssembleImages(engine.client, options, platforms, tag=tag,
+                              notices=notices if notices is not None else [])
     return BuildImages(engine, options, platforms, tag=tag)
 
 
