@@ -68,11 +68,11 @@ def build(
 ) -> None:
     """Build connector images (airbyte/<name>:dev) and check each answers `spec`."""
     # Imported here: `list` and `--help` should not pay for the engine's imports.
-    from pipelines.assembled_steps import build_step
     from pipelines.build_options import parse_platforms, resolve_build_options
-    from pipelines.build_steps import SpecSmoke, host_platform
+    from pipelines.build_steps import host_platform
     from pipelines.cli.run_support import run_command
     from pipelines.engines import open_engine
+    from pipelines.step_lists import build_pipeline
 
     options: GlobalOptions = ctx.obj
     repo, _, connectors = select_connectors(ctx, selection)
@@ -88,7 +88,7 @@ def build(
     notices: list[str] = []
 
     def steps_for(connector) -> list:
-        return [build_step(engine, build_options, platforms, connector, tag=tag, notices=notices), SpecSmoke(engine)]
+        return build_pipeline(engine, build_options, platforms, connector, tag=tag, notices=notices)
 
     run_command(connectors, steps_for, command="build", engine=engine, engine_name=engine.name,
                 concurrency=concurrency, report_dir=reports_at, step_notices=notices)

@@ -58,15 +58,11 @@ def test(
     """
     from connector_build.qa import QAContext
     from connector_build.qa.base_ref import ref_exists
-    from pipelines.assembled_steps import build_step
     from pipelines.build_options import resolve_build_options
-    from pipelines.build_steps import host_platform
     from pipelines.cli.run_support import run_command
     from pipelines.engines import open_engine
-    from pipelines.qa_step import QaChecks
-    from pipelines.smoke_step import SmokeTest
+    from pipelines.step_lists import test_pipeline
     from pipelines.test_secrets import TestSecrets
-    from pipelines.unit_test_step import UnitTests
 
     options: GlobalOptions = ctx.obj
     parts = parse_only(only)
@@ -88,14 +84,8 @@ def test(
     notices: list[str] = []
 
     def steps_for(connector) -> list:
-        steps: list = [QaChecks(qa_context)] if "qa" in parts else []
-        if engine is not None:
-            steps.append(build_step(engine, build_options, [host_platform()], connector, notices=notices))
-            if "unit" in parts:
-                steps.append(UnitTests(engine, build_options, secrets=secrets))
-            if "smoke" in parts:
-                steps.append(SmokeTest(engine, config=config, secrets=secrets))
-        return steps
+        return test_pipeline(engine, build_options, connector, parts=parts, qa=qa_context, secrets=secrets,
+                             config=config, notices=notices)
 
     run_command(connectors, steps_for, command="test", engine=engine, engine_name=options.engine.value,
                 concurrency=concurrency, report_dir=reports_at, step_notices=notices)
