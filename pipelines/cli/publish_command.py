@@ -67,17 +67,18 @@ def publish(
     """
     import anyio
 
-    from pipelines.assembled_steps import Assembler, with_assembly
+    from pipelines.assembled_steps import Assembler
     from pipelines.build_options import parse_platforms, resolve_build_options
     from pipelines.cli.run_support import finish_run, remove_engine_containers, run_with_progress
     from pipelines.engines import LazyEngine
-    from pipelines.publish_steps import PublishTarget, head_sha, planned_actions, publish_steps
-    from registry import layout
-    from registry.compile import RegistryShrinks, generate_registries
+    from pipelines.publish_steps import PublishTarget, head_sha, planned_actions
+    from pipelines.registries_refresh import regenerate_registries
+    from pipelines.step_lists import publish_pipeline
+    from registry.compile import RegistryShrinks
     from registry.credentials import registry_auth
     from registry.oci import RegistryAuthError, RegistryClient, RegistryError, RegistryUnreachable
     from registry.store import Store
-    from registry.store_lease import LeaseSettings, StoreLease, check_atomic_create
+    from registry.store_lease import LeaseSettings, check_atomic_create
 
     options: GlobalOptions = ctx.obj
     repo, _, connectors = select_connectors(ctx, selection)
@@ -117,8 +118,7 @@ def publish(
             assembler = Assembler(build_options, target=client)
 
             def steps_for(connector) -> list:
-                return with_assembly(publish_steps(engine, target, build_options), connector, assembler,
-                                     target, build_options)
+                return publish_pipeline(engine, target, build_options, connector, assembler)
 
             try:  # each connector's steps hold that connector's lease (see HoldConnectorLease)
                 report = await run_with_progress(connectors, steps_for, command="publish",
@@ -133,24 +133,21 @@ def publish(
                 for line in planned:
                     console.print(escape(line), highlight=False, soft_wrap=True)
                 console.print(f"[bold]dry run:[/] {len(planned)} action(s) planned, nothing touched")
-            elif not pre_release and target_store.glob(layout.LATEST_METADATA_GLOB):
-                # Always from the whole store, even when this run recorded nothing: a run that
-                # died after recording, before regenerating, is healed here. Unchanged files
-                # are not rewritten. A store with nothing published gets no registry files.
-                lease = StoreLease(target_store, layout.REGISTRIES_LOCK, "the registries lease", lease_settings)
-                await lease.acquire(on_wait=lambda line: error_console.print(escape(line), highlight=False))
-                try:  # never forced: a publish does not shrink a registry
-                    for warning in lease.warnings:
-                        error_console.print(f"[yellow]warning:[/] {escape(str(warning))}", highlight=False)
-                    oss, cloud = generate_registries(target_store, base_url=target.base_url)
+            elif not pre_release:
+                try:
+                    regenerated = await regenerate_registries(
+                        target_store, base_url=target.base_url, lease_settings=lease_settings,
+                        on_wait=lambda line: error_console.print(escape(line), highlight=False),
+                        on_warning=lambda line: error_console.print(f"[yellow]warning:[/] {escape(line)}",
+                                                                    highlight=False))
                 except RegistryShrinks as exc:
                     error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
                     shrink_refused = True
                 else:
-                    error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
-                                        "connector(s)")
-                finally:
-                    lease.release()
+                    if regenerated is not None:
+                        oss, cloud = regenerated
+                        error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
+                                            "connector(s)")
             finish_run(report, reports_at)
             if shrink_refused:
                 raise typer.Exit(1)
