@@ -168,6 +168,8 @@ class DaggerEngine:
         self._export_to_docker = export_to_docker
         self._connection: dagger.Connection | None = None
         self._client: dagger.Client | None = None
+        self._borrowed: dagger.Client | None = None
+        """Set by :meth:`on_client`: the caller's session, never opened or closed here."""
         self._lock = anyio.Lock()
         self._images: dict[tuple[str, str], dagger.Container] = {}
         """Built and pulled containers by (reference, platform); references include image ids."""
@@ -187,11 +189,21 @@ class DaggerEngine:
             raise EngineUnavailable(f"no Dagger engine to connect to: {HOW_TO_CONNECT}")
         return cls(config=config)
 
+    @classmethod
+    def on_client(cls, client: dagger.Client, *, export_to_docker: bool = False) -> DaggerEngine:
+        """An engine over a session someone else holds (a Dagger module's ``dag``): ``close()``
+        leaves that session open. Built images stay in Dagger unless ``export_to_docker``."""
+        engine = cls(export_to_docker=export_to_docker)
+        engine._client = engine._borrowed = client
+        return engine
+
     async def client(self) -> dagger.Client:
         """The session's client, opening the session on first use."""
         async with self._lock:
             if self._client is not None:
                 return self._client
+            if self._borrowed is not None:
+                raise EngineUnavailable("this engine's Dagger session belongs to its caller and was closed")
             cli = shutil.which("dagger") or setup_engine_settings().get(CLI_BIN_ENV)
             if cli and not any(os.environ.get(name) for name in (*SESSION_ENV, CLI_BIN_ENV)):
                 # Without this the SDK downloads its own CLI, which fails where dl.dagger.io is blocked.
@@ -410,8 +422,11 @@ class DaggerEngine:
 
     async def label(self, image: str, name: str, *, platform: str | None = None) -> str | None:
         """One label of a built image (contract tests read labels through this)."""
-        client = await self.client()
-        return await self._container(client, image, platform).label(name)
+        return await (await self.container(image, platform=platform)).label(name)
+
+    async def container(self, image: str, *, platform: str | None = None) -> dagger.Container:
+        """A built or pulled image as a Dagger container (what the Dagger module returns)."""
+        return self._container(await self.client(), image, platform)
 
     # -- pull ----------------------------------------------------------------------------
 
