@@ -9,6 +9,7 @@ what `--engine dagger publish` leaves (store files, registry entries, tags, the 
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from tests.integration.conftest import LocalRegistry
 from tests.integration.test_build import cli, run_in_image, spec_message
 from tests.integration.test_dagger_engine import _publish, dagger_engine, registry_view  # noqa: F401
 from tests.integration.test_publish import report
+from tests.integration.test_test_command import steps_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images", "dagger_engine")]
 
@@ -72,6 +74,26 @@ def test_module_build_gives_the_image_the_cli_builds(module_object: Any, example
                 "workdir": await image.workdir(), "spec": spec_message(spec)}
 
     assert in_session(build) == by_cli
+
+
+def test_module_test_runs_the_unit_step_the_cli_runs(module_object: Any, examples_repo: Path,
+                                                      tmp_path: Path) -> None:
+    from dagger import dag
+
+    reports = tmp_path / "reports"
+    run = cli(examples_repo, "--engine", "dagger", "test", CONNECTOR, "--only", "unit", "--report-dir", str(reports))
+    assert run.returncode == 0, run.stdout + run.stderr
+    by_cli = steps_of(reports)[CONNECTOR]["unit"]["summary"]
+
+    output = in_session(lambda: module_object.test(connector=CONNECTOR, source=dag.host().directory(str(examples_repo)),
+                                                   platform=host_platform()))
+    assert "passed" in by_cli
+    assert without_time(output) == without_time(f"{CONNECTOR}: {by_cli}")
+
+
+def without_time(summary: str) -> str:
+    """pytest's closing line without its ``in 0.12s``."""
+    return re.sub(r" in [0-9.]+s\b.*", "", summary)
 
 
 def module_publish(module_object: Any, repo: Path, registry: ScratchRegistry, store: Path) -> str:
