@@ -28,7 +28,7 @@ def build_pipeline(engine: Engine, options: BuildOptions, platforms: Sequence[st
     return [build_step(engine, options, platforms, connector, tag=tag, notices=notices), SpecSmoke(engine)]
 
 
-def test_pipeline(engine: Engine | None, options: BuildOptions, connector: Connector, *, parts: Collection[str],
+def run_tests_pipeline(engine: Engine | None, options: BuildOptions, connector: Connector, *, parts: Collection[str],
                   qa: QAContext | None = None, secrets: TestSecrets | None = None, config: Path | None = None,
                   platform: str | None = None, notices: list[str] | None = None) -> list[Step]:
     """``test``: the QA checks (``qa``), then on the built image the unit tests (``unit``) and the

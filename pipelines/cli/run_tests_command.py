@@ -61,7 +61,7 @@ def test(
     from pipelines.build_options import resolve_build_options
     from pipelines.cli.run_support import run_command
     from pipelines.engines import open_engine
-    from pipelines.step_lists import test_pipeline
+    from pipelines.step_lists import run_tests_pipeline
     from pipelines.test_secrets import TestSecrets
 
     options: GlobalOptions = ctx.obj
@@ -84,7 +84,7 @@ def test(
     notices: list[str] = []
 
     def steps_for(connector) -> list:
-        return test_pipeline(engine, build_options, connector, parts=parts, qa=qa_context, secrets=secrets,
+        return run_tests_pipeline(engine, build_options, connector, parts=parts, qa=qa_context, secrets=secrets,
                              config=config, notices=notices)
 
     run_command(connectors, steps_for, command="test", engine=engine, engine_name=options.engine.value,

@@ -42,7 +42,7 @@ from pipelines.publish_steps import PublishTarget, planned_actions
 from pipelines.registries_refresh import regenerate_registries
 from pipelines.results import ConnectorReport, RunReport, StepStatus
 from pipelines.runner import run_connector
-from pipelines.step_lists import build_pipeline, publish_pipeline, test_pipeline
+from pipelines.step_lists import build_pipeline, publish_pipeline, run_tests_pipeline
 from pipelines.steps import ConnectorState, Step
 from registry.auth import RegistryAuth
 from registry.compile import RegistryShrinks
@@ -152,7 +152,7 @@ class ConnectorPipelines:
                                                  base_registry_password)
             engine = DaggerEngine.on_client(dag)
             try:
-                _, report = await _run(checkout, test_pipeline(engine, options, checkout.connector, parts={"unit"},
+                _, report = await _run(checkout, run_tests_pipeline(engine, options, checkout.connector, parts={"unit"},
                                                                platform=target))
             finally:
                 await engine.close()
