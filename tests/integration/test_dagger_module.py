@@ -37,12 +37,17 @@ T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
-def module_object() -> Any:
-    """The module's main object, imported as the Dagger runtime imports it (dagger/src)."""
+def module_code() -> Any:
+    """The module's code, imported as the Dagger runtime imports it (dagger/src)."""
     sys.path.insert(0, str(PROJECT_ROOT / "dagger" / "src"))
-    from connector_pipelines_dagger.main import ConnectorPipelines
+    import connector_pipelines_dagger.main
 
-    return ConnectorPipelines()
+    return connector_pipelines_dagger.main
+
+
+@pytest.fixture(scope="module")
+def module_object(module_code: Any) -> Any:
+    return module_code.ConnectorPipelines()
 
 
 def in_session(call: Callable[[], Awaitable[T]]) -> T:
@@ -96,14 +101,16 @@ def without_time(summary: str) -> str:
     return re.sub(r" in [0-9.]+s\b.*", "", summary)
 
 
-def module_publish(module_object: Any, repo: Path, registry: ScratchRegistry, store: Path) -> str:
+def module_publish(module_object: Any, repo: Path, registry: ScratchRegistry, store: Path, *,
+                   password: str | None = None, **options: Any) -> str:
     """What `dagger call publish` would print, over the scratch registry and a store folder."""
     from dagger import dag
 
+    options = {"platforms": "linux/amd64", **options}
     return in_session(lambda: module_object.publish(
         connector=CONNECTOR, source=dag.host().directory(str(repo)), registry=registry.address, store=str(store),
-        username=registry.auth[0], password=dag.set_secret("cp-i10-registry-password", registry.auth[1]),
-        platforms="linux/amd64", base_url="http://registry.example/files/"))
+        username=registry.auth[0], password=dag.set_secret("cp-i10-registry-password", password or registry.auth[1]),
+        base_url="http://registry.example/files/", **options))
 
 
 def published(registry: ScratchRegistry, store: Path, steps: list[tuple[str, str]]) -> dict[str, Any]:
@@ -140,3 +147,26 @@ def test_module_publish_leaves_what_the_cli_publish_leaves(module_object: Any, e
     assert results["cli"]["tags"] == ["0.2.0", "0.2.0-linux-amd64", "latest"]
     assert [status for _, status in results["cli"]["steps"]] == ["success"] * 7
     assert again.splitlines()[0].startswith("check: skipped: ") and "already published and recorded" in again
+
+
+def test_module_publish_dry_run_touches_nothing_and_bad_input_fails_in_one_line(
+        module_code: Any, module_object: Any, examples_repo: Path, local_registry: LocalRegistry,
+        tmp_path: Path) -> None:
+    registry = ScratchRegistry.create(tmp_path, HTPASSWD_PATH, (local_registry.username, local_registry.password))
+    registry.start()
+    store = tmp_path / "store"
+    try:
+        planned = module_publish(module_object, examples_repo, registry, store, dry_run=True)
+        assert f"would push {registry.address}/{REPOSITORY}:0.2.0 (linux/amd64)" in planned
+        assert [line.split(": ")[:2] for line in planned.splitlines()[:3]] == \
+            [["check", "success"], ["validate", "success"], ["build", "skipped"]]
+        assert registry.digest(REPOSITORY, "0.2.0") is None
+        assert [p for p in store.rglob("*") if p.is_file()] == []
+
+        with pytest.raises(module_code.PipelineError, match=r"^--platforms linux/s390x: supported platforms"):
+            module_publish(module_object, examples_repo, registry, store, platforms="linux/s390x")
+        with pytest.raises(module_code.PipelineError) as refused:
+            module_publish(module_object, examples_repo, registry, store, password="cp-i10-wrong-password")
+        assert len(str(refused.value).splitlines()) == 1 and "cp-i10-wrong-password" not in str(refused.value)
+    finally:
+        registry.stop()

@@ -255,7 +255,10 @@ async def _checkout(source: dagger.Directory, name: str, *, keep: bool = False) 
     try:
         if await source.exists("pyproject.toml"):
             await source.file("pyproject.toml").export(str(root / "pyproject.toml"))
-        repo = Monorepo.open(root)
+        try:
+            repo = Monorepo.open(root)
+        except UserError as exc:  # the monorepo's [tool.connector-pipelines] settings
+            raise PipelineError(str(exc)) from None
         relative = f"{repo.settings.connectors_dir}/{name}"
         if not await source.exists(f"{relative}/metadata.yaml"):
             raise PipelineError(f"no connector '{name}': {relative}/metadata.yaml is not in the source directory "
