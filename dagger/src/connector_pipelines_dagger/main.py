@@ -117,8 +117,7 @@ class ConnectorPipelines:
         async with _checkout(source, connector, keep=True) as checkout:
             target = await _platform(platform)
             options = await _build_options(checkout, image_mirror, ca_bundle)
-            options.registry_auth = await _auths(_base_registry(checkout, options), base_registry_username,
-                                                 base_registry_password)
+            options.registry_auth = await _base_auths(checkout, options, base_registry_username, base_registry_password)
             engine = DaggerEngine.on_client(dag)
             try:
                 state, report = await _run(checkout, build_pipeline(engine, options, [target], checkout.connector))
@@ -148,8 +147,7 @@ class ConnectorPipelines:
         async with _checkout(source, connector) as checkout:
             target = await _platform(platform)
             options = await _build_options(checkout, image_mirror, ca_bundle)
-            options.registry_auth = await _auths(_base_registry(checkout, options), base_registry_username,
-                                                 base_registry_password)
+            options.registry_auth = await _base_auths(checkout, options, base_registry_username, base_registry_password)
             engine = DaggerEngine.on_client(dag)
             try:
                 _, report = await _run(checkout, run_tests_pipeline(engine, options, checkout.connector, parts={"unit"},
@@ -285,6 +283,12 @@ async def _build_options(checkout: _Checkout, image_mirror: list[str] | None,
         return resolve_build_options(checkout.repo, image_mirrors=image_mirror, ca_bundle=bundle, network="host")
     except UserError as exc:
         raise PipelineError(str(exc)) from None
+
+
+async def _base_auths(checkout: _Checkout, options: BuildOptions, username: str,
+                      password: dagger.Secret | None) -> list[RegistryAuth]:
+    """The credentials for the base image's registry, when a password is given."""
+    return await _auths(_base_registry(checkout, options), username, password)
 
 
 def _base_registry(checkout: _Checkout, options: BuildOptions) -> str | None:
