@@ -1,8 +1,8 @@
 """The Dagger side of a build plan: a pure translation from a ContainerPlan to a lazy ``dagger.Container``.
 
 No call reaches an engine here: the result is a chain of API calls that runs when something
-awaits it. Both users of Dagger share it: the engine behind ``--engine dagger``
-(:mod:`pipelines.engines.dagger`) and the Dagger module in ``dagger/``.
+awaits it. The engine behind ``--engine dagger`` (:mod:`pipelines.engines.dagger`) uses it, and
+so does the Dagger module in ``dagger/``, which runs the CLI's steps on that engine.
 
     container = container_from_plan(client, plan, client.host().directory(str(plan.context_dir)))
 """
