@@ -7,7 +7,8 @@
 Files are rendered into a temporary folder beside the target and moved into place in one rename,
 so an error (or Ctrl-C) never leaves half a connector. Templates live in ``connector_build/templates``:
 ``common/`` for every connector, one folder per template, ``docs/`` for the documentation page;
-``__package__`` in a path becomes the Python package name.
+``__package__`` in a path becomes the Python package name. The Python templates are Poetry projects,
+locked with ``poetry lock`` in the temporary folder, so a new connector builds from its lock.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from connector_build import poetry_lock
 from connector_build.file_change import FileChange
 from connector_build.monorepo import Monorepo
 from connector_build.problems import UserError
@@ -188,6 +190,8 @@ def create_connector(repo: Monorepo, request: NewConnector) -> list[Path]:
         render_tree(resources.files(__package__).joinpath("templates", "common"), folder, variables)
         render_tree(resources.files(__package__).joinpath("templates", request.template.value), folder, variables)
         (folder / "gitignore").rename(folder / ".gitignore")
+        if (folder / "pyproject.toml").is_file():
+            lock(folder, request.name)
         page_text = render_text(resources.files(__package__).joinpath("templates", "docs", f"{request.kind}.md.j2")
                                 .read_text(encoding="utf-8"), variables)
         page = repo.docs_path / f"{request.kind}s" / f"{request.slug}.md"
@@ -200,6 +204,15 @@ def create_connector(repo: Monorepo, request: NewConnector) -> list[Path]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [target, page]
+
+
+def lock(folder: Path, name: str) -> None:
+    """The Python templates are Poetry projects: lock them before they appear, as QA and the build
+    expect a poetry.lock (the templates declare no dependency, so this needs no network)."""
+    try:
+        poetry_lock.write_lock(folder)
+    except poetry_lock.LockError as exc:
+        raise UserError(f"{name}: {exc}; nothing was written") from None
 
 
 def render_tree(source: resources.abc.Traversable, target: Path, variables: dict[str, object]) -> None:

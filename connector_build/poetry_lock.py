@@ -129,6 +129,28 @@ def export_lock(folder: Path) -> LockExport | None:
     return export
 
 
+def write_lock(folder: Path, *, timeout: float = 600) -> None:
+    """Run ``poetry lock`` in ``folder`` (Poetry's CLI: the stable way to make a lock). Raises LockError.
+
+    Poetry resolves in the running interpreter's environment (no virtualenv is created for it) and
+    never asks for input or a keyring; a project without dependencies locks without the network.
+    """
+    import subprocess
+    import sys
+
+    env = {**os.environ, "POETRY_VIRTUALENVS_CREATE": "false", "POETRY_NO_INTERACTION": "1",
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    env.pop("VIRTUAL_ENV", None)
+    try:
+        done = subprocess.run([sys.executable, "-m", "poetry", "lock", "--no-interaction", "--directory", str(folder)],
+                              capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LockError(f"poetry lock could not run: {exc}") from None
+    if done.returncode != 0 or not (folder / LOCK_FILE).is_file():
+        lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        raise LockError(f"poetry lock failed: {lines[-1] if lines else f'exit code {done.returncode}'}")
+
+
 def locked_cdk_version(folder: Path) -> str | None:
     """The airbyte-cdk version the lock installs, or None (no lock, no CDK, unreadable lock)."""
     try:

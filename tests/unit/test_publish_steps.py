@@ -8,6 +8,7 @@ suite (tests/integration/test_publish.py) does the same against a real daemon an
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,11 +100,24 @@ def test_a_new_version_is_built_pushed_verified_and_recorded(monorepo, store, tm
         assert store.read_bytes(layout.channel_file(WEATHER, layout.LATEST, name)) == \
             store.read_bytes(layout.version_file(WEATHER, "0.2.0", name)) is not None
     dependencies = json.loads(store.read_bytes(layout.dependencies_file(WEATHER, "0.2.0")) or b"")
-    assert dependencies["dependencies"] == [{"package_name": "airbyte-cdk", "version": "7.10.1"}]
+    assert dependencies["dependencies"] == []  # from poetry.lock: the example needs the standard library only
     oss = json.loads(store.read_bytes(layout.version_file(WEATHER, "0.2.0", "oss.json")) or b"")
-    assert oss["packageInfo"] == {"cdk_version": "python:7.10.1"} and oss["spec"] == SPEC
+    assert oss["packageInfo"] == {} and oss["spec"] == SPEC
     marker = json.loads(store.read_bytes(layout.marker(WEATHER, "0.2.0")) or b"")
     assert marker["digest"] == index and marker["channel"] == "latest" and marker["platforms"] == list(PLATFORMS)
+
+
+def test_without_a_lock_the_dependencies_are_what_pip_lists_in_the_image(store, tmp_path) -> None:
+    copy = tmp_path / "repo"
+    shutil.copytree(EXAMPLES, copy)
+    (copy / "airbyte-integrations/connectors/source-tiny-weather/poetry.lock").unlink()
+    registry = FakeRegistry()
+    _, report = publish(Monorepo.open(copy), store, registry, FakeEngine(registry), tmp_path)
+    assert all(status is StepStatus.SUCCESS for status, _ in statuses(report).values()), statuses(report)
+    dependencies = json.loads(store.read_bytes(layout.dependencies_file(WEATHER, "0.2.0")) or b"")
+    assert dependencies["dependencies"] == [{"package_name": "airbyte-cdk", "version": "7.10.1"}]
+    oss = json.loads(store.read_bytes(layout.version_file(WEATHER, "0.2.0", "oss.json")) or b"")
+    assert oss["packageInfo"] == {"cdk_version": "python:7.10.1"}
 
 
 def test_a_recorded_version_needs_nothing_not_even_the_engine(monorepo, store, tmp_path) -> None:

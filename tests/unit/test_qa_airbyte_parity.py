@@ -268,14 +268,14 @@ def test_pyproject_version_and_license_match_metadata(tmp_path: Path) -> None:
     bumped = copy_connector(tmp_path, weather, "source-tiny-weather-bumped")
     edit(bumped / "metadata.yaml", "dockerImageTag: 0.2.0", "dockerImageTag: 0.2.1")
     relicensed = copy_connector(tmp_path, weather, "source-tiny-weather-relicensed")
-    edit(relicensed / "pyproject.toml", 'license = { text = "MIT" }', 'license = "ELv2"')
+    edit(relicensed / "pyproject.toml", 'license = "MIT"', 'license = "ELv2"')
     repo = Monorepo.open(tmp_path)
     context = QAContext(repo, today=TODAY)
     results = {n: {r.name: r for r in run_qa_checks(c, context)} for n, c in repo.discover().connectors.items()}
     for check in ("version_matches_pyproject", "license_matches_pyproject"):
         assert results["source-tiny-weather"][check].status is CheckStatus.PASS, results["source-tiny-weather"][check]
     version = results["source-tiny-weather-bumped"]["version_matches_pyproject"]
-    assert version.status is CheckStatus.FAIL and "project.version is '0.2.0' but metadata.yaml says '0.2.1'" \
+    assert version.status is CheckStatus.FAIL and "tool.poetry.version is '0.2.0' but metadata.yaml says '0.2.1'" \
         in version.message
     license_result = results["source-tiny-weather-relicensed"]["license_matches_pyproject"]
     assert license_result.status is CheckStatus.FAIL and "'ELv2' but metadata.yaml says 'MIT'" in license_result.message
