@@ -36,7 +36,8 @@ def page_headings(text: str) -> list[str]:
     tokens = MarkdownIt("commonmark").parse(text)
     found = []
     for index, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag in ("h1", "h2", "h3", "h4"):
+        # Top-level headings only, as Airbyte walks the document's root: not those quoted or in lists.
+        if token.type == "heading_open" and token.tag in ("h1", "h2", "h3", "h4") and token.level == 0:
             inline = tokens[index + 1]
             children = inline.children or []
             found.append(children[0].content if children else "")

@@ -45,11 +45,14 @@ class QAFormat(str, Enum):
 def list_checks() -> None:
     """List the QA checks: name, which connectors each applies to, and what it verifies."""
     from connector_build.qa import CHECKS
+    from connector_build.qa.checks import NOT_RUN
 
     print_columns(console, ("name", "applies to", "description"),
                   [(check.name, check.applies_to(), check.description) for check in CHECKS],
                   title=f"{len(CHECKS)} QA checks", free_text=("applies to", "description"),
                   title_console=error_console)
+    for line in NOT_RUN:
+        error_console.print(f"not run: {line}", soft_wrap=True, highlight=False)
 
 
 @app.command("run")

@@ -23,6 +23,7 @@ def test_qa_list_shows_every_check() -> None:
     for check in CHECKS:
         assert check.name in result.stdout
     assert "destinations" in result.stdout  # the "applies to" column
+    assert "not run: Airbyte's documentation links check" in result.stderr and "needs the network" in result.stderr
 
 
 def test_qa_run_passes_then_fails_with_exit_1(tmp_path: Path) -> None:
