@@ -93,21 +93,5 @@ def has_sync_modes_table(lines: list[str]) -> bool:
     return any((cells := table_cells(line)) and "full refresh" in cells[0].lower() for line in lines)
 
 
-def first_heading(lines: list[str]) -> str:
-    """The first line starting with ``#`` after YAML front matter, MDX imports and blank lines
-    (how Airbyte finds a migration guide's title); "" when there is none."""
-    in_front_matter = False
-    for index, line in enumerate(lines):
-        text = line.strip()
-        if text == "---" and (index == 0 or in_front_matter):
-            in_front_matter = index == 0
-            continue
-        if in_front_matter or not text or text.startswith("import "):
-            continue
-        if text.startswith("#"):
-            return text
-    return ""
-
-
 def read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()

@@ -255,7 +255,7 @@ def test_migration_guide_title_and_headings_as_airbyte_reads_them(tmp_path: Path
     for name in ("source-shopify", "source-hubspot", "source-stripe", "source-faker", "destination-snowflake",
                  "destination-postgres", "destination-duckdb", "source-mysql", "source-rss"):
         assert results[name]["migration_guide"].status is CheckStatus.PASS, (name, results[name]["migration_guide"])
-    assert "the first line (after front matter and imports) must be '# Shopify Migration Guide'" in \
+    assert "the first line must be '# Shopify Migration Guide'" in \
         results["source-shopify-bad-title"]["migration_guide"].message
     assert "found 3.0.0, 2.6.one" in results["source-shopify-unordered"]["migration_guide"].message
 
@@ -328,8 +328,10 @@ def test_docs_headers_order_for_strategic_python_sources(tmp_path: Path) -> None
     assert results["source-faker"]["docs_headers_order"].status is CheckStatus.SKIP  # sl 100
     failed = results["source-shopify-renamed-streams"]["docs_headers_order"]
     assert failed.status is CheckStatus.FAIL and "'Streams'" in failed.message
-    # Front matter and MDX imports before the title are fine, as in Airbyte's reading.
-    assert results["source-shopify-renamed-streams"]["migration_guide"].status is CheckStatus.PASS
+    # Airbyte reads the guide's very first line: front matter or an MDX import before the title fails.
+    guide_result = results["source-shopify-renamed-streams"]["migration_guide"]
+    assert guide_result.status is CheckStatus.FAIL and "the first line must be '# Shopify Migration Guide', not '---'" \
+        in guide_result.message
 
 
 def test_version_increment_rules_on_real_release_candidates_and_the_opt_out(tmp_path: Path) -> None:

@@ -225,7 +225,7 @@ def test_migration_guide_needs_a_heading_per_breaking_change(tmp_path: Path) -> 
     guide.write_text("# Alpha Migration Guide\n\n## Upgrading to 2.0.0\n\n## Upgrading to 1.0.0\n")
     result = run(tmp_path, "source-alpha")["migration_guide"]
     assert result.status is CheckStatus.FAIL
-    assert "alpha-migrations.md: the first line (after front matter and imports) must be " \
+    assert "alpha-migrations.md: the first line must be " \
         "'# Source-Alpha Migration Guide'" in result.message
     guide.write_text("# Source-Alpha Migration Guide\n\n## Upgrading to 1.0.0\n\n## Upgrading to 2.0.0\n")
     assert run(tmp_path, "source-alpha")["migration_guide"].status is CheckStatus.FAIL
