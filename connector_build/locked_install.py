@@ -128,6 +128,8 @@ def main() -> None:
             fail(f"pip could not install the locked packages: {pip_reason(lines)}")
     else:
         os.makedirs(root, exist_ok=True)  # nothing locked for this platform: an empty root to copy
+    if not lock["build_requires"]:
+        return  # package-mode = false: nothing of the project's own to build, so no network needed here
     code, lines = pip("install", "--no-warn-script-location", QUIET_ROOT, *lock["build_requires"])
     if code != 0:
         fail(f"cannot install the build backend {' '.join(lock['build_requires'])}: {pip_reason(lines)}")

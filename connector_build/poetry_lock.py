@@ -29,7 +29,7 @@ from packaging.utils import canonicalize_name
 
 LOCK_FILE = "poetry.lock"
 CDK_PACKAGE = "airbyte-cdk"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 DISABLE_CACHE_ENV = "CONNECTOR_PIPELINES_NO_CACHE"
 DEPENDENCY_INPUTS = ("project_name", "project_python", "project_python_marker", "requirements", "packages",
                      "build_requires")
@@ -208,7 +208,8 @@ def _export_with_poetry(folder: Path) -> LockExport:
         packages=packages,
         project_python=poetry.package.python_versions,
         project_python_marker=python_marker,
-        build_requires=tuple(build_system.get("requires") or ("poetry-core",)),
+        # A project with package-mode = false has no package of its own to build: no backend to install.
+        build_requires=() if not _package_mode(poetry) else tuple(build_system.get("requires") or ("poetry-core",)),
         package_build_files=("pyproject.toml", *readmes),
         package_skeleton=skeleton,
         editable=editable,
@@ -221,7 +222,7 @@ def _package_skeleton(poetry, folder: Path) -> tuple[tuple[str, ...], bool]:
     from poetry.core.masonry.utils.package_include import PackageInclude
 
     package = poetry.package
-    if package.build_script or poetry.pyproject.data.get("tool", {}).get("poetry", {}).get("package-mode") is False:
+    if package.build_script or not _package_mode(poetry):
         return (), False
     try:
         module = Module(package.name, str(folder), package.packages, package.include)
@@ -235,6 +236,10 @@ def _package_skeleton(poetry, folder: Path) -> tuple[tuple[str, ...], bool]:
         if first is not None:
             skeleton.append(first.resolve().relative_to(folder.resolve()).as_posix())
     return tuple(skeleton), True
+
+
+def _package_mode(poetry) -> bool:
+    return poetry.pyproject.data.get("tool", {}).get("poetry", {}).get("package-mode") is not False
 
 
 def _locked_packages(poetry, python_marker, group: str) -> list[LockedPackage]:

@@ -187,3 +187,18 @@ def test_the_dagger_translation_adds_the_generated_files_to_the_context(tmp_path
     context = [(f.name, dict(f.args)) for f in copied["source"]._ctx.selections]
     assert ("withNewFile", {"path": f"{LOCK_DIR}/dependencies.json", "contents": plan.generated_files[
         f"{LOCK_DIR}/dependencies.json"]}) in context
+
+
+@pytest.mark.parametrize("name", ["source-tiny-weather", "destination-tiny-jsonl"])
+def test_the_python_examples_build_from_their_lock_with_no_network_step(name: str) -> None:
+    """package-mode = false and nothing locked: the image is the base plus the code, as before the lock."""
+    from tests.conftest import EXAMPLES
+
+    repo = Monorepo.open(EXAMPLES)
+    connector = repo.load_connector(repo.connectors_path / name)
+    export = poetry_lock.export_lock(connector.path)
+    assert export is not None and export.packages == () and export.build_requires == ()
+    plan = plan_for(connector, "linux/amd64")
+    assert [stage.name for stage in plan.stages] == ["deps", "image"]  # no package stage to build
+    lock = json.loads(plan.generated_files[f"{LOCK_DIR}/dependencies.json"])
+    assert lock["requirements"].strip() == "" and lock["build_requires"] == []
