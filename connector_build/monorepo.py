@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connector_build.connector import Connector
+from connector_build.metadata_cache import MetadataCache, Outcome
 from connector_build.metadata_loader import load_metadata
 from connector_build.parse_cache import ParseCache
 from connector_build.problems import InvalidMetadata, Problem, UserError
@@ -78,18 +79,32 @@ class Monorepo:
                 f"{self.connectors_path}: no connectors folder (set connectors-dir in "
                 "[tool.connector-pipelines] of pyproject.toml, or pass --connectors-dir)"
             )
-        folders = sorted(p.parent for p in self.connectors_path.glob("*/metadata.yaml"))
+        # Sorted by name: the same order as sorting the paths (one parent), without comparing Paths.
+        folders = sorted((p.parent for p in self.connectors_path.glob("*/metadata.yaml")), key=lambda f: f.name)
         found = Discovery()
+        outcomes = MetadataCache.default()
+        files = [folder / "metadata.yaml" for folder in folders]
+        raws = [read_small(file) for file in files]
+        relative = [folder.relative_to(self.root) for folder in folders]
+        shown = [path / "metadata.yaml" for path in relative]
+        known = [outcomes.get(raw, path, folder.name) if raw else None
+                 for folder, raw, path in zip(folders, raws, shown, strict=True)]
         cache = ParseCache.default()
-        raws = [read_small(folder / "metadata.yaml") for folder in folders]
-        cache.prefill(raws)
-        for folder, raw in zip(folders, raws, strict=True):
-            result = self._load(folder, cache, raw)
-            if isinstance(result, Connector):
-                found.connectors[folder.name] = result
+        cache.prefill([raw for raw, outcome in zip(raws, known, strict=True) if outcome is None and raw])
+        for i, folder in enumerate(folders):
+            outcome = known[i]
+            if outcome is None:
+                outcome = self._validate(files[i], shown[i], folder.name, cache, raws[i])
+                if raws[i]:
+                    outcomes.put(raws[i], shown[i], folder.name, outcome)
+            if isinstance(outcome, list):
+                found.invalid[folder.name] = outcome
             else:
-                found.invalid[folder.name] = result
+                metadata, warnings = outcome
+                found.connectors[folder.name] = Connector(path=folder, relative_path=relative[i], metadata=metadata,
+                                                          warnings=warnings)
         cache.save()
+        outcomes.save()
         self._refuse_shared_definition_ids(found)
         return found
 
@@ -122,6 +137,15 @@ class Monorepo:
                     f"{definition_id} is also the definitionId of {others}; each connector needs its own "
                     "(a new one: python3 -c 'import uuid; print(uuid.uuid4())')")]
                 del found.connectors[connector.name]
+
+    @staticmethod
+    def _validate(file: Path, shown: Path, folder_name: str, cache: ParseCache, raw: bytes) -> Outcome:
+        """Parse and validate one file: its models and warnings, or its errors."""
+        try:
+            loaded = load_metadata(file, display_path=shown, folder_name=folder_name, cache=cache, raw=raw)
+        except InvalidMetadata as exc:
+            return exc.problems
+        return loaded.metadata, loaded.warnings
 
     def load_connector(self, folder: Path) -> Connector:
         """One connector, raising :class:`InvalidMetadata` when its metadata is broken."""

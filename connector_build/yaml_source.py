@@ -11,11 +11,15 @@ of eating memory or printing a traceback.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
+# PyYAML itself is imported on first parse: a `list` whose metadata all comes from the cache
+# (metadata_cache.py) parses nothing.
 
 MAX_YAML_BYTES = 1024 * 1024
 """Real metadata files are a few KiB; a manifest can reach a few hundred KiB."""
@@ -26,20 +30,32 @@ MAX_YAML_NODES = 200_000
 PathKey = tuple[str | int, ...]
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+@functools.cache
+def _loader_class() -> type[yaml.SafeLoader]:
     """libyaml's safe loader when PyYAML has it (same rules, faster), with lenient timestamps."""
+    import yaml
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+    return Loader
+
+
+def warm_up_parser() -> None:
+    """Import PyYAML and make the loader now (before forking workers that will parse)."""
+    _loader_class()
 
 
 def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
     # ``upgradeDeadline: 2024-13-45`` looks like a date to YAML but is none: keep the text,
     # so validation reports the field and its line instead of the parser crashing.
+    import yaml
+
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except ValueError:
         return node.value
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 class YamlSourceError(ValueError):
@@ -76,12 +92,14 @@ def load_yaml_document(path: Path, max_bytes: int = MAX_YAML_BYTES) -> YamlDocum
 
 
 def parse_yaml_text(raw: bytes) -> YamlDocument:
+    import yaml
+
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise YamlSourceError("file is not valid UTF-8", line) from None
-    loader = _Loader(text)
+    loader = _loader_class()(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -108,6 +126,8 @@ def _describe(exc: yaml.MarkedYAMLError) -> str:
 
 def _check_expansion(root: yaml.Node) -> None:
     """Count nodes as the loader would expand them; aliases reuse node objects."""
+    import yaml
+
     seen = 0
     stack: list[yaml.Node] = [root]
     while stack:
@@ -127,6 +147,8 @@ def _check_expansion(root: yaml.Node) -> None:
 
 
 def _record_lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:
+    import yaml
+
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}

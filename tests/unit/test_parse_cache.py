@@ -19,12 +19,12 @@ def test_edit_is_seen_and_old_entries_are_kept_up_to_the_cap(tmp_path: Path, mon
     assert second.parse(b"a: 1\n").data == {"a": 1}
     assert second.parse(b"a: 2\n").data == {"a": 2}  # same "file", new bytes: parsed again
     second.save()
-    assert len(ParseCache(path)._entries) == 2  # another repo's files are not evicted by this one
+    assert len(_stored(path)) == 2  # another repo's files are not evicted by this one
     monkeypatch.setattr("connector_build.parse_cache.MAX_ENTRIES", 2)
     third = ParseCache(path)
     third.parse(b"a: 3\n")
     third.save()
-    kept = ParseCache(path)._entries
+    kept = _stored(path)
     assert len(kept) == 2 and any(doc.data == {"a": 3} for doc in kept.values())
 
 
@@ -48,3 +48,20 @@ def test_prefill_parses_misses_in_worker_processes_and_leaves_errors_to_parse(tm
     assert sorted(str(doc.data) for doc in cache._entries.values()) == ["{'a': 1}", "{'c': 2}"]
     with pytest.raises(YamlSourceError):
         cache.parse(b"b: [\n")
+
+
+def test_the_file_is_read_only_when_something_is_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "cache.pickle"
+    first = ParseCache(path)
+    first.parse(b"a: 1\n")
+    first.save()
+    untouched = ParseCache(path)
+    assert untouched._entries == {}  # nothing parsed yet: the file is not read
+    untouched.save()  # and saving an unread cache keeps the file as it was
+    assert len(_stored(path)) == 1
+
+
+def _stored(path: Path) -> dict:
+    cache = ParseCache(path)
+    cache._load()
+    return cache._entries
