@@ -144,7 +144,8 @@ def main() -> None:
             cells += [f"{baseline[0]:.3f}", f"{baseline[1]:.3f}"] if baseline else ["", ""]
         cells += ["" if "start-up" in name else f"< {goal} s", verdict]
         table.add_row(*cells)
-    Console().print(table)
+    console = Console()
+    Console(width=160).print(table) if not console.is_terminal else console.print(table)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,24 @@ debian_mirror() {
     die "no reachable Debian mirror for $SUITE (tried: ${candidates[*]}); set DEBIAN_MIRROR"
 }
 
+# Another platform's root filesystem: emulating its dpkg (qemu-user) to unpack every package
+# was most of the slowest step of a first run. Instead mmdebstrap's chrootless mode makes this
+# machine's apt and dpkg do the work, through dpkg-native-unpack.sh, which keeps every
+# maintainer script running inside the target (chrooted, emulated) as in the default mode. The
+# result is the same tree, file for file (same packages, contents, modes, owners, dpkg
+# database); the customize hooks drop the build-time apt setting and have the target's own dpkg
+# audit its database (an unconfigured or half-installed package fails the build).
+FOREIGN_DPKG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cp-foreign-dpkg.XXXXXX")"
+trap 'rm -rf "$FOREIGN_DPKG_DIR"' EXIT
+ln -s "$CP_SCRIPTS_DIR/dpkg-native-unpack.sh" "$FOREIGN_DPKG_DIR/dpkg"
+
+foreign_dpkg_options() {
+    printf '%s\n' --mode=chrootless \
+        "--aptopt=Dir::Bin::dpkg \"$FOREIGN_DPKG_DIR/dpkg\"" \
+        '--customize-hook=sed -i "/Dir::Bin::dpkg/d" "$1/etc/apt/apt.conf.d/99mmdebstrap"' \
+        '--customize-hook=audit="$(chroot "$1" dpkg --audit)"; [ -z "$audit" ] || { echo "$audit" >&2; exit 1; }'
+}
+
 # rootfs PLATFORM: print the path of the cached root filesystem tar, building it if needed.
 rootfs() {
     local platform="$1" arch key dir out mirror start
@@ -108,14 +126,20 @@ rootfs() {
         log "rootfs cached: $out"
     else
         mirror="$(debian_mirror)"
-        log "mmdebstrap $SUITE $arch from $mirror (cached as $out)"
+        local foreign=() how="natively"
+        if [[ "$platform" != "$(host_platform)" ]]; then
+            mapfile -t foreign < <(foreign_dpkg_options)
+            how="unpacked by this machine's dpkg, maintainer scripts emulated"
+        fi
+        log "mmdebstrap $SUITE $arch from $mirror, $how (cached as $out)"
         start=$SECONDS
         rm -f "$out.tmp"
-        mmdebstrap --quiet --variant=minbase --architectures="$arch" --include="$INCLUDE" \
+        PATH="$FOREIGN_DPKG_DIR:$PATH" mmdebstrap --quiet --variant=minbase --architectures="$arch" --include="$INCLUDE" \
             --aptopt='Acquire::Retries "3"' \
             --dpkgopt='path-exclude=/usr/share/man/*' \
             --dpkgopt='path-exclude=/usr/share/doc/*' \
             --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+            "${foreign[@]}" \
             --format=tar "$SUITE" "$out.tmp" "$mirror" >&2
         mv "$out.tmp" "$out"
         log "mmdebstrap $arch took $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
