@@ -4,6 +4,8 @@ Nothing else in the project builds a store path; a change of layout is a change 
 
     metadata/<dockerRepository>/<version>/{metadata.yaml,icon.svg,oss.json,cloud.json,publish.json}
     metadata/<dockerRepository>/<version>/yanked.json                                  ours: a yank
+    metadata/<dockerRepository>/<version>/provenance.json                              in-toto SLSA v1 provenance
+    metadata/<dockerRepository>/<version>/sbom/<os>-<arch>.spdx.json                   SPDX 2.3 SBOM per platform
     metadata/<dockerRepository>/latest/{metadata.yaml,icon.svg,oss.json,cloud.json}   main releases
     metadata/<dockerRepository>/release_candidate/{...}                                release candidates
     specs/<dockerRepository>/<version>/spec.json (+ spec.cloud.json)
@@ -36,6 +38,8 @@ MARKER_FILE = "publish.json"
 SPEC_FILE = "spec.json"
 CLOUD_SPEC_FILE = "spec.cloud.json"
 YANK_FILE = "yanked.json"
+PROVENANCE_FILE = "provenance.json"
+SBOM_DIR = "sbom"
 LOCKS_DIR = ".connector-pipelines/locks"
 REGISTRIES_LOCK = f"{LOCKS_DIR}/registries.lock"
 
@@ -118,6 +122,16 @@ def spec_glob(repository: str) -> str:
 
 def version_of_spec(path: str) -> str:
     return path.split("/")[-2]
+
+
+def provenance_file(repository: str, version: str) -> str:
+    """The version's in-toto statement (SLSA provenance v1), the same bytes as attached to the image."""
+    return version_file(repository, version, PROVENANCE_FILE)
+
+
+def sbom_file(repository: str, version: str, platform: str) -> str:
+    """The SPDX 2.3 SBOM of one platform's image (``linux/amd64`` -> ``sbom/linux-amd64.spdx.json``)."""
+    return version_file(repository, version, f"{SBOM_DIR}/{platform.replace('/', '-')}.spdx.json")
 
 
 def dependencies_file(repository: str, version: str) -> str:

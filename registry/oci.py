@@ -31,6 +31,7 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_HUB_API = "registry-1.docker.io"
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
@@ -177,6 +178,31 @@ class RegistryClient:
             raise RegistryError(f"PUT manifest {repository}:{reference} answered {response.status_code}: "
                                 f"{response.text[:200]}")
         return response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()
+
+    async def put_manifest_with_subject(self, repository: str, reference: str, body: bytes,
+                                        media_type: str) -> tuple[str, bool]:
+        """PUT a manifest that names a ``subject``: ``(digest, the registry indexed the referrer)``.
+
+        A registry with the OCI 1.1 referrers API answers with an ``OCI-Subject`` header; without it
+        the client keeps the referrers tag itself (see :mod:`registry.referrers`)."""
+        response = await self._request("PUT", f"/v2/{repository}/manifests/{reference}", content=body,
+                                       headers={"Content-Type": media_type})
+        if response.status_code not in (200, 201):
+            raise RegistryError(f"PUT manifest {repository}:{reference} answered {response.status_code}: "
+                                f"{response.text[:200]}")
+        digest = response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()
+        return digest, "OCI-Subject" in response.headers
+
+    async def referrers_api(self, repository: str, digest: str) -> dict[str, Any] | None:
+        """The referrers API's image index for ``digest``, or None when the registry lacks the API
+        (404, as the OCI distribution spec 1.1 asks of such registries: Debian's distribution 2.8)."""
+        response = await self._request("GET", f"/v2/{repository}/referrers/{digest}",
+                                       headers={"Accept": OCI_INDEX})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise RegistryError(f"GET referrers {repository}@{digest} answered {response.status_code}")
+        return response.json()
 
     # -- blobs: what pushing an image without a daemon needs ------------------------------
 

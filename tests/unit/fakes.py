@@ -31,6 +31,7 @@ SPEC = {"documentationUrl": "https://docs.example.com", "connectionSpecification
     "type": "object", "properties": {"city": {"type": "string"}}}}
 _MANIFEST_PATH = re.compile(r"^/v2/(?P<repo>.+)/manifests/(?P<ref>[^/]+)$")
 _BLOB_PATH = re.compile(r"^/v2/(?P<repo>.+)/blobs/(?P<digest>[^/]+)$")
+_UPLOAD_PATH = re.compile(r"^/v2/(?P<repo>.+)/blobs/uploads/(?P<session>[^/]*)$")
 
 
 def digest_of(body: bytes) -> str:
@@ -99,6 +100,11 @@ class FakeRegistry:
             media_type, body = self.manifests[key]
             headers = {"Docker-Content-Digest": digest_of(body), "Content-Type": media_type}
             return httpx.Response(200, headers=headers, content=b"" if request.method == "HEAD" else body)
+        if match := _UPLOAD_PATH.match(path):  # monolithic upload: POST a session, PUT the bytes
+            if request.method == "POST":
+                return httpx.Response(202, headers={"Location": f"/v2/{match['repo']}/blobs/uploads/s1"})
+            self.blobs[(match["repo"], request.url.params["digest"])] = request.content
+            return httpx.Response(201)
         if (match := _BLOB_PATH.match(path)) and (match["repo"], match["digest"]) in self.blobs:
             return httpx.Response(200, content=self.blobs[(match["repo"], match["digest"])])
         return httpx.Response(404)
