@@ -6,7 +6,7 @@ and fill in what the next ones need (the index digest, the specs, the installed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -35,6 +35,9 @@ class PublishState:
     """The same with ``DEPLOYMENT_MODE=CLOUD``; stored apart only when it differs."""
     dependencies: list[dict[str, str]] | None = None
     """``pip list`` of a Python connector's image, as ``connector_dependencies/`` records it."""
+    generated: dict[str, Any] = field(default_factory=dict)
+    """Extra ``generated`` fields of the registry entries, from the steps between verify and record
+    (the attest step: ``sbomUrl``, ``sbomUrls``, ``provenanceUrl``, ``imageDigest``, ``platformDigests``)."""
 
     @property
     def has_work(self) -> bool:

@@ -374,8 +374,9 @@ class RecordInStore:
         icon_url = store.public_url(layout.icon(repo), self.target.base_url)
         if not self.target.pre_release_sha:  # pre-releases never enter the registries
             git = (metadata.data.generated or {}).get("git")
+            generated = {**({"git": git} if git else {}), **publish.generated}  # + the attest step's fields
             write_registry_entries(store, metadata, spec=oss_spec, cloud_spec=cloud_spec, icon_url=icon_url,
-                                   generated={"git": git} if git else None, package_info=package_info)
+                                   generated=generated or None, package_info=package_info)
 
         channel = release_channel(version, self.target)
         moved = False
@@ -514,11 +515,14 @@ def planned_actions(report: RunReport) -> list[str]:
 
 
 def publish_steps(engine: Engine, target: PublishTarget, build_options: BuildOptions) -> list[Step]:
+    from pipelines.attest_step import AttestPublished  # it reads PublishTarget from here
+
     build = BuildImages(engine, build_options, list(target.platforms), tag="publish")
     acting: list[PlannedStep] = [
         BuildForPublish(build, target),
         PushImages(engine, target),
         VerifyPublished(engine, target),
+        AttestPublished(target, engine_name=getattr(engine, "name", None)),  # SBOMs + provenance (#17)
         RecordInStore(target),
     ]
     check = CheckRegistry(target)

@@ -2,7 +2,8 @@
 
 What it lists: the Debian packages dpkg records (``var/lib/dpkg/status``, and the one-file-per-
 package ``var/lib/dpkg/status.d/*`` of distroless images), and every Python distribution installed
-(``*.dist-info/METADATA``: name, version, license), each with its package URL. The document is
+(``*.dist-info/METADATA``, and the ``*.egg-info`` Debian's python3 packages use: name, version,
+license), each with its package URL. The document is
 deterministic for an image: its time is the image's ``created``, its namespace the stored copy's URL,
 so a rerun produces the same bytes and the same referrer digest.
 
@@ -32,6 +33,8 @@ DPKG_STATUS = "var/lib/dpkg/status"
 DPKG_STATUS_DIR = "var/lib/dpkg/status.d/"
 OS_RELEASE = ("usr/lib/os-release", "etc/os-release")
 DIST_INFO_METADATA = "*.dist-info/METADATA"
+EGG_INFO = ("*.egg-info/PKG-INFO", "*.egg-info")
+"""Debian's python3-* packages and setup.py installs record a distribution as egg-info (same format)."""
 NOASSERTION = "NOASSERTION"
 SPDX_VERSION = "SPDX-2.3"
 _SPDX_ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
@@ -81,7 +84,11 @@ def is_wanted(path: str) -> bool:
     """The files an SBOM reads: dpkg's records, os-release, Python distributions' METADATA."""
     return (path == DPKG_STATUS or path in OS_RELEASE
             or (path.startswith(DPKG_STATUS_DIR) and not path.endswith(".md5sums"))
-            or fnmatch.fnmatchcase(path, DIST_INFO_METADATA))
+            or is_distribution_metadata(path))
+
+
+def is_distribution_metadata(path: str) -> bool:
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in (DIST_INFO_METADATA, *EGG_INFO))
 
 
 async def image_packages(client: RegistryClient, repository: str, manifest_digest: str) -> ImagePackages:
@@ -118,12 +125,12 @@ def dpkg_packages(files: dict[str, bytes]) -> list[Package]:
 
 
 def python_distributions(files: dict[str, bytes]) -> list[Package]:
-    """Each ``*.dist-info/METADATA``: one package per name and version (pip's copies in several
-    site-packages are listed once, at the first location)."""
+    """Each ``*.dist-info/METADATA`` and egg-info: one package per name and version (copies in
+    several site-packages are listed once, at the first location)."""
     found: dict[tuple[str, str], Package] = {}
     parser = BytesHeaderParser()
     for path, data in sorted(files.items()):
-        if not fnmatch.fnmatchcase(path, DIST_INFO_METADATA):
+        if not is_distribution_metadata(path):
             continue
         headers = parser.parsebytes(data)
         name, version = headers.get("Name"), headers.get("Version")
@@ -133,7 +140,7 @@ def python_distributions(files: dict[str, bytes]) -> list[Package]:
         license_text = _license_text(headers.get("License"), headers.get_all("Classifier") or [])
         key = (_PEP503.sub("-", str(name)).lower(), str(version))
         found.setdefault(key, Package("pypi", str(name), str(version), license=str(expression) if expression else None,
-                                      license_text=license_text, location=path.rsplit("/", 2)[0]))
+                                      license_text=license_text, location=_site_folder(path)))
     return list(found.values())
 
 
@@ -208,6 +215,11 @@ def spdx_time(created: str | None) -> str:
         except ValueError:
             pass
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _site_folder(path: str) -> str:
+    """The folder holding the distribution's ``*.dist-info`` / ``*.egg-info``."""
+    return path.rsplit("/", 2)[0] if path.endswith(("/METADATA", "/PKG-INFO")) else path.rsplit("/", 1)[0]
 
 
 def _purl_ref(locator: str) -> dict[str, str]:

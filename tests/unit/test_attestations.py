@@ -84,7 +84,9 @@ LAYERS = [
            f"{SITE}/pip-24.0.dist-info/METADATA": metadata("pip", "24.0", "License: MIT"),
            f"{SITE}/setuptools-65.5.0.dist-info/METADATA": metadata("setuptools", "65.5.0"),
            f"{SITE}/gone/old-1.0.dist-info/METADATA": metadata("old", "1.0"),
-           f"{SITE}/README.txt": b"not wanted"}),
+           f"{SITE}/README.txt": b"not wanted",
+           "usr/lib/python3/dist-packages/setuptools-66.1.1.egg-info/PKG-INFO": metadata("setuptools", "66.1.1"),
+           "usr/lib/python3/dist-packages/wheel-0.38.4.egg-info": metadata("wheel", "0.38.4")}),
     layer({f"{SITE}/.wh.setuptools-65.5.0.dist-info": None,          # pip uninstall setuptools
            f"{SITE}/gone/.wh..wh..opq": None,                        # the folder replaced whole
            f"{SITE}/gone/new-2.0.dist-info/METADATA": metadata("new", "2.0")}, compress=False),
@@ -107,7 +109,8 @@ def test_packages_come_from_the_layers_in_order_with_whiteouts_honoured() -> Non
         names = {(p.kind, p.name, p.version) for p in found.packages}
         assert names == {("deb", "base-files", "12.4+deb12u5"), ("deb", "libc6", "2.36-9+deb12u4"),
                          ("deb", "tzdata", "2024a-0+deb12u1"), ("pypi", "pip", "24.0"), ("pypi", "new", "2.0"),
-                         ("pypi", "airbyte-cdk", "6.1.0")}
+                         ("pypi", "airbyte-cdk", "6.1.0"), ("pypi", "setuptools", "66.1.1"),
+                         ("pypi", "wheel", "0.38.4")}
         assert found.distro == "debian-12"
         cdk = next(p for p in found.packages if p.name == "airbyte-cdk")
         assert cdk.license == "MIT" and cdk.location == f"airbyte/deps/{SITE}"

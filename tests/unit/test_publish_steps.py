@@ -130,7 +130,7 @@ def test_a_recorded_version_needs_nothing_not_even_the_engine(monorepo, store, t
     assert state.publish.mode is PublishMode.DONE
     assert statuses(report)["check"] == (StepStatus.SKIPPED,
                                          f"registry.example/{WEATHER}:0.2.0 already published and recorded")
-    assert [status for status, _ in statuses(report).values()] == [StepStatus.SKIPPED] * 7
+    assert [status for status, _ in statuses(report).values()] == [StepStatus.SKIPPED] * 8  # check .. attest, store
     assert not (idle.built or idle.runs or idle.pushed or idle.pulled)
     assert contents(store) == before
 
