@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
+import anyio
+
 from connector_build.connector import Connector
 from connector_build.plan import DockerfileBase
 from connector_build.recipes import EXCLUDES, RecipeError, RecipeUnsupported, builds_from_lock, plan_for
@@ -81,8 +83,16 @@ class AttestPublished:
             index_descriptor, images = await self._platform_images(repo, publish.index_digest)
             sbom_urls: dict[str, str] = {}
             counts = []
+            made: dict[str, tuple[bytes, bool]] = {}
+
+            async def sbom_of(image: PlatformImage) -> None:  # platforms at once: one parses, one downloads
+                made[image.platform] = await self._sbom(connector, version, image, log)
+
+            async with anyio.create_task_group() as group:
+                for image in images:
+                    group.start_soon(sbom_of, image)
             for image in images:
-                document, reused = await self._sbom(connector, version, image, log)
+                document, reused = made[image.platform]
                 path = layout.sbom_file(repo, version, image.platform)
                 self.target.store.write_bytes_atomic(path, document)
                 sbom_urls[image.platform] = self.target.store.public_url(path, self.target.base_url)

@@ -5,17 +5,27 @@ in a worker thread; only the files ``wanted`` selects are kept. Layers apply in 
 OCI whiteout rules: ``.wh.<name>`` deletes ``<name>`` of the layers below, ``.wh..wh..opq`` empties
 its folder of what the layers below put there.
 
-    files = await image_files(client, "airbyte/source-x", platform_manifest_digest, wanted=is_wanted)
+    files = await image_files(client, "airbyte/source-x", platform_manifest_digest, wanted=is_wanted,
+                              cache=LayerCache.default("sbom-v1"))
     files["var/lib/dpkg/status"]   # bytes, as the image's root filesystem shows it
+
+A layer is content-addressed, so what it does to the wanted files is cached on disk by its digest
+(``~/.cache/connector-pipelines/layer-files/<selection>/``): the base image's layers, shared by
+every connector built on it, are read once per machine, not once per publish.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import json
+import os
 import tarfile
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -39,6 +49,49 @@ class LayerChanges:
     opaque: set[str] = field(default_factory=set)
     replaced: set[str] = field(default_factory=set)
     """Wanted paths this layer turned into something that is not a regular file (a link, a folder)."""
+
+
+class LayerCache:
+    """``LayerChanges`` by layer digest, one JSON file each; any unreadable entry is a miss."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    @classmethod
+    def default(cls, selection: str) -> LayerCache:
+        """``selection`` names what ``wanted`` picks (another selection, another folder)."""
+        if os.environ.get("CONNECTOR_PIPELINES_NO_CACHE"):
+            return cls(None)
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        return cls(base / "connector-pipelines" / "layer-files" / selection)
+
+    def get(self, digest: str) -> LayerChanges | None:
+        if self.folder is None:
+            return None
+        try:
+            raw = json.loads((self.folder / _file_name(digest)).read_bytes())
+            return LayerChanges(files={k: base64.b64decode(v) for k, v in raw["files"].items()},
+                                deleted=set(raw["deleted"]), opaque=set(raw["opaque"]), replaced=set(raw["replaced"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def put(self, digest: str, changes: LayerChanges) -> None:
+        if self.folder is None:
+            return
+        data = json.dumps({"files": {k: base64.b64encode(v).decode() for k, v in changes.files.items()},
+                           "deleted": sorted(changes.deleted), "opaque": sorted(changes.opaque),
+                           "replaced": sorted(changes.replaced)}).encode()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temp = self.folder / f".{uuid.uuid4().hex}.tmp"
+            temp.write_bytes(data)
+            os.replace(temp, self.folder / _file_name(digest))
+        except OSError:
+            pass  # a cache that cannot be written costs time, never the publish
+
+
+def _file_name(digest: str) -> str:
+    return digest.replace(":", "-") + ".json"
 
 
 def normalise(name: str) -> str:
@@ -88,7 +141,7 @@ def apply_layer(files: dict[str, bytes], changes: LayerChanges) -> None:
 
 
 async def image_files(client: RegistryClient, repository: str, manifest_digest: str,
-                      wanted: Callable[[str], bool]) -> dict[str, bytes]:
+                      wanted: Callable[[str], bool], cache: LayerCache | None = None) -> dict[str, bytes]:
     """The wanted files of one platform's image (a manifest, not an index), layer by layer."""
     manifest = await client.get_manifest(repository, manifest_digest)
     if manifest is None:
@@ -97,7 +150,12 @@ async def image_files(client: RegistryClient, repository: str, manifest_digest: 
         raise RegistryError(f"{repository}@{manifest_digest} is an image index: name one platform's manifest")
     files: dict[str, bytes] = {}
     for layer in manifest.json().get("layers", []):
-        apply_layer(files, await _read_layer_blob(client, repository, layer, wanted))
+        changes = cache.get(layer["digest"]) if cache else None
+        if changes is None:
+            changes = await _read_layer_blob(client, repository, layer, wanted)
+            if cache:
+                cache.put(layer["digest"], changes)
+        apply_layer(files, changes)
     return files
 
 

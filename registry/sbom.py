@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from debian.deb822 import Deb822
 
-from registry.image_files import image_config, image_files
+from registry.image_files import LayerCache, image_config, image_files
 from registry.oci import RegistryClient
 
 DPKG_STATUS = "var/lib/dpkg/status"
@@ -91,9 +91,16 @@ def is_distribution_metadata(path: str) -> bool:
     return any(fnmatch.fnmatchcase(path, pattern) for pattern in (DIST_INFO_METADATA, *EGG_INFO))
 
 
-async def image_packages(client: RegistryClient, repository: str, manifest_digest: str) -> ImagePackages:
-    """The packages of one platform's image, from its layers on the registry."""
-    files = await image_files(client, repository, manifest_digest, is_wanted)
+LAYER_SELECTION = "sbom-v1"
+"""The layer cache's folder for :func:`is_wanted`: change it when the selection changes."""
+
+
+async def image_packages(client: RegistryClient, repository: str, manifest_digest: str,
+                         cache: LayerCache | None = None) -> ImagePackages:
+    """The packages of one platform's image, from its layers on the registry (cached by layer
+    digest on this machine unless ``cache`` says otherwise: ``LayerCache(None)`` reads every layer)."""
+    cache = cache if cache is not None else LayerCache.default(LAYER_SELECTION)
+    files = await image_files(client, repository, manifest_digest, is_wanted, cache)
     return packages_from_files(files)
 
 

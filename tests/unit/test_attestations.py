@@ -10,7 +10,7 @@ import tarfile
 import anyio
 
 from registry import referrers
-from registry.image_files import image_files
+from registry.image_files import LayerCache, image_files
 from registry.provenance import (
     SLSA_PROVENANCE_V1,
     STATEMENT_TYPE,
@@ -97,15 +97,19 @@ LAYERS = [
 ]
 
 
-def test_packages_come_from_the_layers_in_order_with_whiteouts_honoured() -> None:
+def test_packages_come_from_the_layers_in_order_with_whiteouts_honoured(tmp_path) -> None:
     registry = FakeRegistry()
     digest = image_with_layers(registry, LAYERS)
+    cache = LayerCache(tmp_path / "layers")
 
     async def main() -> None:
         async with registry.client() as client:
             files = await image_files(client, REPO, digest, is_wanted)
             assert f"{SITE}/README.txt" not in files
-            found = await image_packages(client, REPO, digest)
+            found = await image_packages(client, REPO, digest, cache)
+            registry.requests.clear()
+            assert await image_packages(client, REPO, digest, cache) == found  # layers cached by digest
+            assert not [r for r in registry.requests for blob in LAYERS if digest_of(blob) in r], registry.requests
         names = {(p.kind, p.name, p.version) for p in found.packages}
         assert names == {("deb", "base-files", "12.4+deb12u5"), ("deb", "libc6", "2.36-9+deb12u4"),
                          ("deb", "tzdata", "2024a-0+deb12u1"), ("pypi", "pip", "24.0"), ("pypi", "new", "2.0"),
