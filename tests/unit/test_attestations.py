@@ -8,6 +8,7 @@ import json
 import tarfile
 
 import anyio
+import httpx
 
 from registry import referrers
 from registry.image_files import LayerCache, image_files
@@ -259,3 +260,42 @@ def test_the_publish_pipeline_attaches_and_records_before_the_marker(tmp_path) -
     assert generated["sbomUrl"] == "http://files.example/" + layout.sbom_file(WEATHER, "0.2.0", "linux/amd64")
     assert generated["imageDigest"] == index and generated["platformDigests"] == platforms
     assert generated["git"]  # the attest fields join, never replace, what RecordInStore already wrote
+
+
+class RegistryWithReferrersApi(FakeRegistry):
+    """A registry of OCI distribution 1.1: indexes referrers itself and says so with ``OCI-Subject``."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if "/referrers/" in path:
+            subject = path.rsplit("/", 1)[1]
+            manifests = []
+            for (_, reference), (media_type, body) in self.manifests.items():
+                document = json.loads(body)
+                if reference.startswith("sha256:") and (document.get("subject") or {}).get("digest") == subject:
+                    manifests.append({"mediaType": media_type, "digest": reference, "size": len(body),
+                                      "artifactType": document.get("artifactType"),
+                                      "annotations": document.get("annotations", {})})
+            return httpx.Response(200, json={"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                                             "manifests": manifests})
+        response = super().handle(request)
+        if request.method == "PUT" and "/manifests/" in path and b'"subject"' in request.content:
+            response.headers["OCI-Subject"] = json.loads(request.content)["subject"]["digest"]
+        return response
+
+
+def test_a_registry_with_the_referrers_api_is_used_and_gets_no_fallback_tag() -> None:
+    registry = RegistryWithReferrersApi()
+    subject_digest = registry.put_image(REPO, "1.0.0", {})
+    media_type, body = registry.manifests[(REPO, subject_digest)]
+
+    async def main() -> None:
+        async with registry.client() as client:
+            digest = await referrers.attach(client, REPO, Descriptor(media_type, subject_digest, len(body)),
+                                            SPDX_JSON, b"{}", {referrers.PLATFORM_ANNOTATION: "linux/amd64"})
+            listed = await referrers.list_referrers(client, REPO, subject_digest, artifact_type=SPDX_JSON)
+            assert [r.digest for r in listed] == [digest]
+            assert listed[0].annotations == {referrers.PLATFORM_ANNOTATION: "linux/amd64"}
+
+    anyio.run(main)
+    assert (REPO, referrers.referrers_tag(subject_digest)) not in registry.manifests
