@@ -84,13 +84,19 @@ class AttestPublished:
             sbom_urls: dict[str, str] = {}
             counts = []
             made: dict[str, tuple[bytes, bool]] = {}
+            failed: list[RegistryError | StepFailed] = []
 
             async def sbom_of(image: PlatformImage) -> None:  # platforms at once: one parses, one downloads
-                made[image.platform] = await self._sbom(connector, version, image, log)
+                try:
+                    made[image.platform] = await self._sbom(connector, version, image, log)
+                except (RegistryError, StepFailed) as exc:  # one line for the report, not an exception group
+                    failed.append(exc)
 
             async with anyio.create_task_group() as group:
                 for image in images:
                     group.start_soon(sbom_of, image)
+            if failed:
+                raise failed[0]
             for image in images:
                 document, reused = made[image.platform]
                 path = layout.sbom_file(repo, version, image.platform)

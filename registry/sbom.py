@@ -20,7 +20,7 @@ import fnmatch
 import json
 import re
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from typing import Any
 from urllib.parse import quote
 
@@ -135,11 +135,11 @@ def python_distributions(files: dict[str, bytes]) -> list[Package]:
     """Each ``*.dist-info/METADATA`` and egg-info: one package per name and version (copies in
     several site-packages are listed once, at the first location)."""
     found: dict[tuple[str, str], Package] = {}
-    parser = BytesHeaderParser()
+    parser = HeaderParser()  # on text, as importlib.metadata reads it: non-ASCII values stay plain str
     for path, data in sorted(files.items()):
         if not is_distribution_metadata(path):
             continue
-        headers = parser.parsebytes(data)
+        headers = parser.parsestr(data.decode("utf-8", errors="replace"))
         name, version = headers.get("Name"), headers.get("Version")
         if not name or not version:
             continue

@@ -82,7 +82,7 @@ def image_with_layers(registry: FakeRegistry, layers: list[bytes], *, created: s
 SITE = "usr/local/lib/python3.11/site-packages"
 LAYERS = [
     layer({"var/lib/dpkg/status": STATUS, "usr/lib/os-release": b'ID=debian\nVERSION_ID="12"\n',
-           f"{SITE}/pip-24.0.dist-info/METADATA": metadata("pip", "24.0", "License: MIT"),
+           f"{SITE}/pip-24.0.dist-info/METADATA": metadata("pip", "24.0", "License: MIT © Zoë Ünal"),
            f"{SITE}/setuptools-65.5.0.dist-info/METADATA": metadata("setuptools", "65.5.0"),
            f"{SITE}/gone/old-1.0.dist-info/METADATA": metadata("old", "1.0"),
            f"{SITE}/README.txt": b"not wanted",
@@ -119,6 +119,7 @@ def test_packages_come_from_the_layers_in_order_with_whiteouts_honoured(tmp_path
         assert found.distro == "debian-12"
         cdk = next(p for p in found.packages if p.name == "airbyte-cdk")
         assert cdk.license == "MIT" and cdk.location == f"airbyte/deps/{SITE}"
+        assert next(p for p in found.packages if p.name == "pip").license_text == "License: MIT © Zoë Ünal"
         libc = next(p for p in found.packages if p.name == "libc6")
         assert libc.purl(found.distro) == "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12"
 
