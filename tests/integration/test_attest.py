@@ -15,6 +15,7 @@ import anyio
 import pytest
 
 from registry import referrers
+from registry.attestations import load_attestations
 from registry.auth import RegistryAuth
 from registry.oci import RegistryClient
 from registry.provenance import SLSA_PROVENANCE_V1, subject_digests
@@ -49,6 +50,9 @@ async def attached(registry: ScratchRegistry, index_digest: str) -> dict:
             assert len(found) == 1 and found[0].annotations[referrers.PLATFORM_ANNOTATION] == platform
             assert await referrers.subject_of(client, REPO, found[0]) == digest
             sboms[platform] = await referrers.load_artifact(client, REPO, found[0])
+        loaded = await load_attestations(client, REPO, index_digest)  # the verify side's reader agrees
+        assert loaded.platforms == platforms and loaded.provenance == (provenances[0].digest, statement)
+        assert {p: json.loads(doc) for p, doc in sboms.items()} == {p: doc for p, (_, doc) in loaded.sboms.items()}
         return {"platforms": platforms, "provenances": provenances, "statement": statement, "sboms": sboms}
 
 

@@ -11,6 +11,7 @@ import anyio
 import httpx
 
 from registry import referrers
+from registry.attestations import Attestations, load_attestations
 from registry.image_files import LayerCache, image_files
 from registry.provenance import (
     SLSA_PROVENANCE_V1,
@@ -261,6 +262,16 @@ def test_the_publish_pipeline_attaches_and_records_before_the_marker(tmp_path) -
     assert generated["sbomUrl"] == "http://files.example/" + layout.sbom_file(WEATHER, "0.2.0", "linux/amd64")
     assert generated["imageDigest"] == index and generated["platformDigests"] == platforms
     assert generated["git"]  # the attest fields join, never replace, what RecordInStore already wrote
+
+    async def read_back() -> Attestations:
+        async with registry.client() as client:
+            return await load_attestations(client, WEATHER, index or "")
+
+    found = anyio.run(read_back)
+    assert found.platforms == platforms and found.provenance is not None
+    assert found.provenance[1] == statement
+    assert {p: json.dumps(doc, indent=2, sort_keys=True) + "\n" for p, (_, doc) in found.sboms.items()} == \
+        {p: (store.read_bytes(layout.sbom_file(WEATHER, "0.2.0", p)) or b"").decode() for p in platforms}
 
 
 class RegistryWithReferrersApi(FakeRegistry):
