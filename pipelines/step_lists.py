@@ -45,5 +45,5 @@ def run_tests_pipeline(engine: Engine | None, options: BuildOptions, connector: 
 
 def publish_pipeline(engine: Engine, target: PublishTarget, options: BuildOptions, connector: Connector,
                      assembler: Assembler) -> list[Step]:
-    """``publish``: check, lock, validate, build (or assemble), push, verify, record."""
+    """``publish``: check, lock, validate, build (or assemble), push, verify, attest, record."""
     return with_assembly(publish_steps(engine, target, options), connector, assembler, target, options)
