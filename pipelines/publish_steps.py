@@ -39,11 +39,13 @@ from pipelines.engines.base import BuildOptions, Engine, RunResult
 from pipelines.logs import StepLog
 from pipelines.publish_state import PublishMode
 from pipelines.results import RunReport, StepStatus
+from pipelines.sign_step import SignImage
 from pipelines.steps import ConnectorState, Outcome, Step, StepFailed, StepSkipped
 from registry import layout, releases
 from registry.auth import RegistryAuth
 from registry.entries import write_registry_entries
 from registry.oci import OCI_INDEX, RegistryClient, image_index
+from registry.signing import SigningKey
 from registry.store import Store
 from registry.store_lease import LeaseSettings, StoreLease
 
@@ -62,6 +64,8 @@ class PublishTarget:
     dry_run: bool = False
     platforms: tuple[str, ...] = PLATFORMS
     lease_settings: LeaseSettings = field(default_factory=LeaseSettings)
+    signing_key: SigningKey | None = None
+    """Sign each verified image index (and the registry files) in cosign's format; None: no signing."""
 
     def image_name(self, docker_repository: str) -> str:
         return image_name(self.registry, docker_repository)
@@ -523,6 +527,7 @@ def publish_steps(engine: Engine, target: PublishTarget, build_options: BuildOpt
         PushImages(engine, target),
         VerifyPublished(engine, target),
         AttestPublished(target, engine_name=getattr(engine, "name", None)),  # SBOMs + provenance (#17)
+        *([SignImage(target)] if target.signing_key is not None else []),
         RecordInStore(target),
     ]
     check = CheckRegistry(target)

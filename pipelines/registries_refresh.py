@@ -13,14 +13,17 @@ from collections.abc import Callable
 
 from registry import layout
 from registry.compile import CompiledRegistry, generate_registries
+from registry.signing import SigningKey
 from registry.store import Store
 from registry.store_lease import LeaseSettings, StoreLease
 
 
 async def regenerate_registries(store: Store, *, base_url: str, lease_settings: LeaseSettings,
-                                on_wait: Callable[[str], None],
-                                on_warning: Callable[[str], None]) -> tuple[CompiledRegistry, CompiledRegistry] | None:
-    """The OSS and Cloud registries as written, or None when the store has nothing published."""
+                                on_wait: Callable[[str], None], on_warning: Callable[[str], None],
+                                signing_key: SigningKey | None = None,
+                                ) -> tuple[CompiledRegistry, CompiledRegistry] | None:
+    """The OSS and Cloud registries as written (signed with ``signing_key`` when given), or None
+    when the store has nothing published."""
     if not store.glob(layout.LATEST_METADATA_GLOB):
         return None
     lease = StoreLease(store, layout.REGISTRIES_LOCK, "the registries lease", lease_settings)
@@ -28,6 +31,6 @@ async def regenerate_registries(store: Store, *, base_url: str, lease_settings: 
     try:
         for warning in lease.warnings:
             on_warning(str(warning))
-        return generate_registries(store, base_url=base_url)
+        return generate_registries(store, base_url=base_url, signing_key=signing_key)
     finally:
         lease.release()

@@ -31,6 +31,8 @@ from registry.models import (
     entry_kind,
     model_for,
 )
+from registry.registry_signatures import drop_stale_signatures, sign_registry_files
+from registry.signing import SigningKey
 from registry.store import Store
 
 
@@ -70,7 +72,8 @@ class RegistryShrinks(UserError):
 
 
 def generate_registries(store: Store, *, base_url: str, max_dropped_share: float = 0.0, force: bool = False,
-                        expected_drops: Collection[str] = ()) -> tuple[CompiledRegistry, CompiledRegistry]:
+                        expected_drops: Collection[str] = (), signing_key: SigningKey | None = None,
+                        ) -> tuple[CompiledRegistry, CompiledRegistry]:
     """Read ``metadata/**/{latest,release_candidate}/{oss,cloud}.json``; write both registry files.
 
     ``iconUrl`` is pointed at ``<base_url>/metadata/<repo>/latest/icon.svg`` when that icon is in
@@ -81,6 +84,9 @@ def generate_registries(store: Store, *, base_url: str, max_dropped_share: float
     its connectors (default: none), unless ``force``: a half-synced or wrong store would otherwise
     empty what every platform reads. ``expected_drops`` (repositories) are drops asked for (a yank
     of a connector's last version). Nothing is written when either registry would shrink.
+
+    With ``signing_key``, each file gets its detached ``.sig`` (kept when it still verifies);
+    without one, the ``.sig`` of a file that changed is removed, since it no longer signs it.
     """
     found = _published_files(store)
     icons = {key for key, channel, name in found if channel == LATEST and name == layout.ICON_FILE}
@@ -102,8 +108,12 @@ def generate_registries(store: Store, *, base_url: str, max_dropped_share: float
         if not force:
             _refuse_shrinking(store, result, max_dropped_share, set(expected_drops))
         compiled.append(result)
-    for result in compiled:
-        store.write_bytes_atomic(layout.registry_file(result.name), result.to_bytes())
+    changed = [layout.registry_file(result.name) for result in compiled
+               if store.write_bytes_atomic(layout.registry_file(result.name), result.to_bytes())]
+    if signing_key is not None:
+        sign_registry_files(store, signing_key)
+    else:
+        drop_stale_signatures(store, changed)
     return compiled[0], compiled[1]
 
 

@@ -11,6 +11,7 @@ Nothing else in the project builds a store path; a change of layout is a change 
     specs/<dockerRepository>/<version>/spec.json (+ spec.cloud.json)
     connector_dependencies/<repo without airbyte/>/<version>/dependencies.json
     registries/v0/{oss,cloud}_registry.json
+    registries/v0/{oss,cloud}_registry.json.sig                                       ours: cosign-format signature
     .connector-pipelines/locks/<dockerRepository>.lock                                 one publisher per connector
     .connector-pipelines/locks/registries.lock                                         one registry regeneration
 
@@ -42,6 +43,7 @@ PROVENANCE_FILE = "provenance.json"
 SBOM_DIR = "sbom"
 LOCKS_DIR = ".connector-pipelines/locks"
 REGISTRIES_LOCK = f"{LOCKS_DIR}/registries.lock"
+SIGNATURE_SUFFIX = ".sig"
 
 CHANNEL_FILES = (METADATA_FILE, ICON_FILE, "oss.json", "cloud.json")
 """What ``latest/`` and ``release_candidate/`` hold: copies of the version folder's files."""
@@ -142,6 +144,11 @@ def dependencies_file(repository: str, version: str) -> str:
 def registry_file(registry: str) -> str:
     """``registries/v0/oss_registry.json`` / ``cloud_registry.json``."""
     return f"registries/v0/{registry_file_name(registry)}"
+
+
+def registry_signature_file(registry: str) -> str:
+    """The detached signature beside a registry file (base64, as ``cosign sign-blob`` writes it)."""
+    return registry_file(registry) + SIGNATURE_SUFFIX
 
 
 def registry_file_name(registry: str) -> str:

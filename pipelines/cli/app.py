@@ -23,6 +23,7 @@ from pipelines.cli import (
     qa_commands,
     registry_commands,
     run_tests_command,
+    verify_command,
     yank_commands,
 )
 from pipelines.cli.command_group import CommandGroup
@@ -83,6 +84,7 @@ app.command("doctor")(doctor_command.doctor)
 app.command("yank")(yank_commands.yank)
 app.command("unyank")(yank_commands.unyank)
 app.command("bump-version")(bump_command.bump_version)
+app.command("verify")(verify_command.verify)
 app.command("create")(create_command.create)
 app.add_typer(qa_commands.app, name="qa")
 app.add_typer(registry_commands.app, name="registry")

@@ -60,10 +60,15 @@ def publish(
                                      help="Seconds a lease stays good unrenewed: after that, a publisher "
                                           "killed elsewhere is taken over (with a warning)."),
     assemble: AssembleOption = None,
+    signing_key: Path | None = typer.Option(None, "--signing-key", help="Sign images and registry files in "
+                                            "cosign's format with this key (a `cosign generate-key-pair` key or a "
+                                            "PEM EC key; password in COSIGN_PASSWORD). Default: the PEM in "
+                                            "COSIGN_PRIVATE_KEY, else no signing."),
 ) -> None:
     """Push each connector version not yet published (once), record it in the store, regenerate the registries.
 
     Credentials: DOCKER_HUB_USERNAME / DOCKER_HUB_PASSWORD, or your docker login. Never printed.
+    Signing: `--signing-key cosign.key` (or COSIGN_PRIVATE_KEY), password in COSIGN_PASSWORD.
     """
     import anyio
 
@@ -77,6 +82,7 @@ def publish(
     from registry.compile import RegistryShrinks
     from registry.credentials import registry_auth
     from registry.oci import RegistryAuthError, RegistryClient, RegistryError, RegistryUnreachable
+    from registry.signing import signing_key_from
     from registry.store import Store
     from registry.store_lease import LeaseSettings, check_atomic_create
 
@@ -96,6 +102,10 @@ def publish(
     target_store = Store.open(store_url)
     check_atomic_create(target_store)  # parallel publishers need it: refuse now, in one line
     lease_settings = LeaseSettings(lease_s=lock_lease, wait_s=lock_timeout)
+    key = signing_key_from(signing_key.resolve() if signing_key else None)  # a bad key or password fails here
+    if key is None:
+        error_console.print("no signing key (--signing-key or COSIGN_PRIVATE_KEY): images and registry files "
+                            "are not signed", highlight=False, soft_wrap=True)
     auth = registry_auth(registry)
     engine = LazyEngine(options.engine.value)  # connects only if something has to be built or run
     reports_at = report_dir or default_report_dir(repo.root, "publish")
@@ -113,6 +123,7 @@ def publish(
                 registry=registry, registry_client=client, auth=auth, store=target_store,
                 base_url=base_url or target_store.default_base_url(), repo_root=repo.root,
                 pre_release_sha=sha, dry_run=dry_run, platforms=tuple(platforms), lease_settings=lease_settings,
+                signing_key=key,
             )
 
             assembler = Assembler(build_options, target=client)
@@ -136,7 +147,7 @@ def publish(
             elif not pre_release:
                 try:
                     regenerated = await regenerate_registries(
-                        target_store, base_url=target.base_url, lease_settings=lease_settings,
+                        target_store, base_url=target.base_url, lease_settings=lease_settings, signing_key=key,
                         on_wait=lambda line: error_console.print(escape(line), highlight=False),
                         on_warning=lambda line: error_console.print(f"[yellow]warning:[/] {escape(line)}",
                                                                     highlight=False))
@@ -147,7 +158,7 @@ def publish(
                     if regenerated is not None:
                         oss, cloud = regenerated
                         error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
-                                            "connector(s)")
+                                            "connector(s)" + (", signed" if key else ""))
             finish_run(report, reports_at)
             if shrink_refused:
                 raise typer.Exit(1)

@@ -62,6 +62,12 @@ BaseUrlOption = Annotated[
     typer.Option("--base-url", help="Public URL the store is served at, for iconUrl "
                                     "(e.g. http://host:8080/files/). Default: the store's own URL."),
 ]
+SigningKeyOption = Annotated[
+    Path | None,
+    typer.Option("--signing-key", help="Sign the registry files (detached .sig beside each) with this cosign or "
+                                       "PEM EC key; password in COSIGN_PASSWORD. Default: the PEM in "
+                                       "COSIGN_PRIVATE_KEY, else unsigned."),
+]
 RegistryOption = Annotated[RegistryChoice, typer.Option("--registry", help="Which registry: oss or cloud.")]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
 
@@ -75,20 +81,23 @@ def generate(
                                             help="Share of a registry's connectors a regeneration may drop "
                                                  "(0: none, 0.05: up to 5%)."),
     force: bool = typer.Option(False, "--force", help="Write even when connectors would be dropped."),
+    signing_key: SigningKeyOption = None,
 ) -> None:
     """Regenerate registries/v0/{oss,cloud}_registry.json from the latest published entries in the store.
 
     Refuses to replace a registry with one that drops connectors, unless --force.
     """
     from registry.compile import generate_registries
+    from registry.signing import signing_key_from
     from registry.store_lease import StoreLease
 
+    key = signing_key_from(signing_key.resolve() if signing_key else None)
     target = open_store(ctx, store, must_exist=True)
     lease = StoreLease(target, layout.REGISTRIES_LOCK, "the registries lease")  # a publish may be regenerating
     lease.acquire_blocking(on_wait=lambda line: error_console.print(line, highlight=False, soft_wrap=True))
     try:
         oss, cloud = generate_registries(target, base_url=base_url or target.default_base_url(),
-                                         max_dropped_share=max_dropped_share, force=force)
+                                         max_dropped_share=max_dropped_share, force=force, signing_key=key)
     finally:
         lease.release()
     print_problems(oss, cloud)
@@ -219,6 +228,56 @@ def diff(
                   f"{len(changes.version_changes)} version change(s), "
                   f"{len(changes.changed_fields)} connector(s) with changed fields, "
                   f"{len(changes.shape_only)} with shape-only differences", highlight=False)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    source: str | None = typer.Argument(None, help="The store's URL (http(s)://host/files/) or folder; "
+                                        "same as --store."),
+    key: Path = typer.Option(..., "--key", help="The public key (PEM, as `cosign public-key` prints it)."),
+    store: StoreOption = None,
+    deep: bool = typer.Option(False, "--deep", help="Also verify every listed version's image: its signature "
+                              "and the digest the store recorded."),
+    registry: str = typer.Option("docker.io", "--registry", help="With --deep: the OCI registry (or mirror) "
+                                 "serving the images."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, help="With --deep: versions checked at once."),
+) -> None:
+    """Verify the registry files' signatures (the .sig beside each) and, with --deep, every entry's image.
+
+    One line per check; exit 1 when any fails."""
+    from pipelines.cli.verify_command import registry_client, report, run_checks
+    from registry.registry_signatures import verify_registry_files
+    from registry.signing import read_public_key
+    from registry.verify import StoreSource, registry_entries, verify_version
+
+    if source and store:
+        raise UserError("give the store once: as an argument or with --store")
+    public_key = read_public_key(key)
+    where = source or store
+    opened = StoreSource.open(where if where and "://" in where else str(open_store(ctx, where, must_exist=True).url))
+    checks = verify_registry_files(opened.read, public_key)
+    if deep:
+        listed = sorted({(str(e.get("dockerRepository")), str(e.get("dockerImageTag")))
+                         for e in registry_entries(opened)})
+
+        async def main() -> list:
+            import anyio
+
+            found: dict[tuple[str, str], list] = {}
+            limiter = anyio.CapacityLimiter(concurrency)
+            async with registry_client(registry) as client:
+                async def one(repository: str, version: str) -> None:
+                    async with limiter:
+                        found[(repository, version)] = await verify_version(client, opened, repository, version,
+                                                                            public_key)
+                async with anyio.create_task_group() as group:
+                    for repository, version in listed:
+                        group.start_soon(one, repository, version)
+            return [check for item in listed for check in found[item]]
+
+        checks += run_checks(main)
+    report(checks)
 
 
 ServeStoreOption = Annotated[
