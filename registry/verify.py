@@ -1,5 +1,6 @@
 """Offline verification of published versions: the image the registry serves for a tag, its
-signature, and what the store recorded about it, one :class:`Check` per fact.
+signature, its attached provenance and SBOMs, and what the store recorded about it (the registry
+entries' ``generated`` digests, the publish marker), one :class:`Check` per fact.
 
 "Offline" means no transparency log, no certificate authority, nothing but the public key, the
 OCI registry (a private mirror will do) and the store (a folder, a bucket, or the URL it is
@@ -24,6 +25,8 @@ from registry import layout
 from registry.image_signatures import verify_image
 from registry.models import REGISTRIES
 from registry.oci import RegistryClient
+from registry.provenance import SLSA_PROVENANCE_V1, subject_digests
+from registry.referrers import IN_TOTO_JSON, PREDICATE_ANNOTATION, SPDX_JSON, list_referrers, load_artifact
 from registry.signing import PublicKey
 from registry.store import Store
 from registry.verify_checks import Check
@@ -125,7 +128,114 @@ async def verify_version(client: RegistryClient, source: StoreSource, repository
     checks = [Check("tag", True, where, f"served as {digest}")]
     signature = await verify_image(client, repository, digest, key)
     checks.append(Check("signature", signature.ok, where, signature.message))
+    platforms = await platform_digests(client, repository, digest)
+    checks.append(await provenance_check(client, source, repository, version, digest))
+    checks += [await sbom_check(client, source, repository, version, platform, platform_digest)
+               for platform, platform_digest in platforms.items()]
+    checks += entry_checks(source, repository, version, digest, platforms)
     checks += record_checks(source, repository, version, digest)
+    return checks
+
+
+async def platform_digests(client: RegistryClient, repository: str, digest: str) -> dict[str, str]:
+    """``{"linux/amd64": "sha256:…"}`` of the served image index (the image itself when it is no index),
+    named as the attest step names them in ``generated.platformDigests``."""
+    manifest = await client.get_manifest(repository, digest)
+    if manifest is None or not manifest.is_index:
+        return {"linux/amd64": digest}
+    found = {}
+    for entry in manifest.json().get("manifests", []):
+        platform = entry.get("platform") or {}
+        found[f"{platform.get('os', 'linux')}/{platform.get('architecture', 'amd64')}"] = entry["digest"]
+    return found
+
+
+async def provenance_check(client: RegistryClient, source: StoreSource, repository: str, version: str,
+                           digest: str) -> Check:
+    """A SLSA provenance attached to the served index, naming it as a subject, equal to the stored copy."""
+    where = f"{client.registry}/{repository}@{digest}"
+    attached = [r for r in await list_referrers(client, repository, digest, IN_TOTO_JSON)
+                if r.annotations.get(PREDICATE_ANNOTATION) == SLSA_PROVENANCE_V1]
+    if not attached:
+        return Check("provenance", False, where, "no SLSA provenance attached (no in-toto referrer)")
+    statement = await load_artifact(client, repository, attached[-1])
+    try:
+        subjects = subject_digests(json.loads(statement))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return Check("provenance", False, where, f"the attached statement {attached[-1].digest} is not readable")
+    if digest not in subjects:
+        return Check("provenance", False, where, f"the attached statement's subjects {subjects} do not include "
+                                                 f"the served digest")
+    path = layout.provenance_file(repository, version)
+    stored = source.read(path)
+    if stored is None:
+        return Check("provenance", False, f"{source.url}/{path}", "absent: the store holds no provenance")
+    if stored != statement:
+        return Check("provenance", False, f"{source.url}/{path}",
+                     f"differs from the statement attached to {digest} ({attached[-1].digest})")
+    return Check("provenance", True, where, "subject is the served digest; the stored copy is the attached one")
+
+
+async def sbom_check(client: RegistryClient, source: StoreSource, repository: str, version: str, platform: str,
+                     digest: str) -> Check:
+    """An SPDX SBOM attached to the platform's image, describing that digest, equal to the stored copy."""
+    where = f"{client.registry}/{repository}@{digest} ({platform})"
+    attached = await list_referrers(client, repository, digest, SPDX_JSON)
+    if not attached:
+        return Check("sbom", False, where, "no SPDX SBOM attached")
+    documents = [await load_artifact(client, repository, referrer) for referrer in attached]
+    path = layout.sbom_file(repository, version, platform)
+    stored = source.read(path)
+    if stored is None:
+        return Check("sbom", False, f"{source.url}/{path}", "absent: the store holds no SBOM for this platform")
+    if stored not in documents:
+        return Check("sbom", False, f"{source.url}/{path}",
+                     f"differs from the SBOM attached to the {platform} image {digest}")
+    described = _described_digest(stored)
+    if described != digest:
+        return Check("sbom", False, f"{source.url}/{path}", f"describes {described}, not {digest}")
+    return Check("sbom", True, where, "attached, describes this image, equal to the stored copy")
+
+
+def _described_digest(document: bytes) -> str | None:
+    """The checksum of the package the SPDX document DESCRIBES (the image), as ``sha256:<hex>``."""
+    try:
+        spdx = json.loads(document)
+        described = {r["relatedSpdxElement"] for r in spdx["relationships"]
+                     if r.get("spdxElementId") == "SPDXRef-DOCUMENT" and r.get("relationshipType") == "DESCRIBES"}
+        for package in spdx["packages"]:
+            if package.get("SPDXID") in described:
+                for checksum in package.get("checksums", []):
+                    if checksum.get("algorithm") == "SHA256":
+                        return "sha256:" + str(checksum["checksumValue"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return None
+
+
+def entry_checks(source: StoreSource, repository: str, version: str, digest: str,
+                 platforms: dict[str, str]) -> list[Check]:
+    """Each registry entry of the version records the served index digest and platform digests."""
+    checks = []
+    for registry in REGISTRIES:
+        path = layout.version_file(repository, version, layout.entry_file_name(registry))
+        entry = source.read_json(path)
+        if entry is None:
+            continue  # not listed in that registry
+        generated = entry.get("generated") or {}
+        where = f"{source.url}/{path}"
+        if generated.get("imageDigest") != digest:
+            checks.append(Check(f"{registry} entry", False, where, f"generated.imageDigest is "
+                                f"{generated.get('imageDigest')}, the registry serves {digest}"))
+        elif generated.get("platformDigests") != platforms:
+            checks.append(Check(f"{registry} entry", False, where,
+                                f"generated.platformDigests {generated.get('platformDigests')} are not the served "
+                                f"index's {platforms}"))
+        else:
+            checks.append(Check(f"{registry} entry", True, where, "records the served index and platform digests"))
+    if not checks:
+        path = layout.version_file(repository, version, layout.entry_file_name("oss"))
+        checks.append(Check("entry", False, f"{source.url}/{path}", "no registry entry for this version"))
     return checks
 
 

@@ -2,7 +2,8 @@
 # The whole dev environment, in order: Debian packages and arm64 emulation, the Docker
 # daemon, the local registry (localhost:5000, credentials in
 # $CP_HOME/registry/credentials.env) and the base images in it, then the Dagger engine built
-# from the Go module proxy and started in the daemon (CP_SKIP_DAGGER_ENGINE=1 leaves it out).
+# from the Go module proxy and started in the daemon (CP_SKIP_DAGGER_ENGINE=1 leaves it out), and
+# cosign built from the Go module proxy (CP_SKIP_COSIGN=1 leaves it out).
 # Safe to run again: a second run takes seconds and changes nothing. Ends with one summary line.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -11,6 +12,7 @@ total=$SECONDS
 timings=()
 steps=(install-deps start-docker start-registry build-base-images)
 [[ "${CP_SKIP_DAGGER_ENGINE:-}" == 1 ]] || steps+=(build-dagger-engine start-dagger-engine)
+[[ "${CP_SKIP_COSIGN:-}" == 1 ]] || steps+=(build-cosign) # the signature interop tests' cosign
 for step in "${steps[@]}"; do
     start=$SECONDS
     bash "$CP_SCRIPTS_DIR/$step.sh"

@@ -27,6 +27,7 @@ from registry import layout
 from registry.auth import RegistryAuth
 from registry.image_signatures import SIGNATURE_ANNOTATION, sign_image, signature_tag
 from registry.oci import RegistryClient
+from registry.referrers import SPDX_JSON, Descriptor, attach, referrers_tag
 from registry.scratch_registry import ScratchRegistry
 from registry.signing import SigningKey, encrypt_cosign_key, generate_signing_key
 from tests.conftest import EXAMPLES
@@ -126,8 +127,10 @@ def test_verify_passes_one_line_per_check(published) -> None:
     run = verify(published, VERSION)
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
-    assert [line.split()[:2] for line in lines] == [["ok", "tag"], ["ok", "signature"], ["ok", "record"]]
+    assert [line.split()[:2] for line in lines] == [["ok", "tag"], ["ok", "signature"], ["ok", "provenance"],
+                                                    ["ok", "sbom"], ["ok", "oss"], ["ok", "cloud"], ["ok", "record"]]
     assert f"{published.registry.address}/{REPOSITORY}:{VERSION}" in lines[1]
+    assert "(linux/amd64)" in lines[3]
     default = verify(published)  # no VERSION: the one the registries list
     assert default.returncode == 0 and default.stdout == run.stdout
 
@@ -135,7 +138,9 @@ def test_verify_passes_one_line_per_check(published) -> None:
 def test_registry_verify_deep_and_over_http_from_registry_serve(published) -> None:
     deep = registry_verify(published, "--deep")
     assert deep.returncode == 0, deep.stdout + deep.stderr
-    assert sum(line.startswith("ok") for line in deep.stdout.splitlines()) == 2 + 3 * len(
+    lines = deep.stdout.splitlines()
+    assert lines and all(line.startswith("ok") for line in lines)
+    assert sum(line.split()[1] == "signature" for line in lines) == len(
         {(e["dockerRepository"], e["dockerImageTag"]) for e in _entries(published.store)})
     with running_server(published.store, free_port()) as url:
         assert httpx.get(f"{url}/files/{layout.registry_signature_file('oss')}").status_code == 200
@@ -189,8 +194,11 @@ def test_tag_moved_to_another_signed_image_fails_the_record_check(published) -> 
     finally:
         anyio.run(move, index_digest, False)
     assert run.returncode == 1
-    assert failed_lines(run) == [line for line in run.stdout.splitlines() if line.startswith("FAIL  record")]
+    failed = {line.split()[1] for line in failed_lines(run)}
+    assert "signature" not in failed  # this key signed that image too: the records catch the move
+    assert {"provenance", "oss", "cloud", "record"} <= failed
     assert f"records {index_digest}, the registry serves {platform_digest}" in run.stdout
+    assert f"generated.imageDigest is {index_digest}, the registry serves {platform_digest}" in run.stdout
     assert verify(published, VERSION).returncode == 0  # put back
 
 
@@ -231,31 +239,90 @@ def test_signature_by_another_key_fails_and_names_the_signature_tag(published) -
     assert verify(published, VERSION).returncode == 0
 
 
-def test_edited_registry_entry_and_record_fail_naming_the_file(published) -> None:
-    registry_file = published.store / layout.registry_file("oss")
-    marker = published.store / layout.marker(REPOSITORY, VERSION)
-    saved_registry, saved_marker = registry_file.read_bytes(), marker.read_bytes()
-    document = json.loads(saved_registry)
-    for entry in document["sources"]:
-        if entry["dockerRepository"] == REPOSITORY:
-            entry["dockerImageTag"] = "0.1.0"
-    registry_file.write_text(json.dumps(document))
-    record = json.loads(saved_marker)
-    record["digest"] = "sha256:" + "0" * 64
-    marker.write_text(json.dumps(record))
-    try:
-        files = registry_verify(published)
-        image = verify(published, VERSION)
-    finally:
-        registry_file.write_bytes(saved_registry)
-        marker.write_bytes(saved_marker)
+def test_edited_registry_file_entry_and_record_each_fail_naming_the_file(published) -> None:
+    def edited(path: Path, change) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+        saved = path.read_bytes()
+        document = json.loads(saved)
+        change(document)
+        path.write_text(json.dumps(document))
+        try:
+            return registry_verify(published), verify(published, VERSION)
+        finally:
+            path.write_bytes(saved)
+
+    def retag(document: dict) -> None:
+        for entry in document["sources"]:
+            if entry["dockerRepository"] == REPOSITORY:
+                entry["dockerImageTag"] = "0.1.0"
+
+    files, _ = edited(published.store / layout.registry_file("oss"), retag)
     assert files.returncode == 1
     assert [line.split()[1] for line in failed_lines(files)] == ["oss"]
     assert f"{layout.registry_signature_file('oss')} does not verify" in files.stdout
+
+    zero = "sha256:" + "0" * 64
+    entry_path = layout.version_file(REPOSITORY, VERSION, "oss.json")
+    _, image = edited(published.store / entry_path, lambda entry: entry["generated"].update(imageDigest=zero))
+    assert image.returncode == 1
+    assert [line.split()[1] for line in failed_lines(image)] == ["oss"]
+    assert f"{entry_path}: generated.imageDigest is {zero}, the registry serves" in image.stdout
+
+    _, image = edited(published.store / layout.marker(REPOSITORY, VERSION), lambda marker: marker.update(digest=zero))
     assert image.returncode == 1
     assert [line.split()[1] for line in failed_lines(image)] == ["record"]
-    assert f"{layout.marker(REPOSITORY, VERSION)}: records sha256:{'0' * 64}" in image.stdout
-    assert registry_verify(published).returncode == 0
+    assert f"{layout.marker(REPOSITORY, VERSION)}: records {zero}" in image.stdout
+    assert registry_verify(published).returncode == 0 and verify(published, VERSION).returncode == 0
+
+
+def test_replaced_sbom_fails_in_the_store_and_on_the_registry(published) -> None:
+    digest = published.registry.digest(REPOSITORY, VERSION)
+    assert digest is not None
+    platform_digest = published.registry.index(REPOSITORY, VERSION)["manifests"][0]["digest"]
+    sbom_path = published.store / layout.sbom_file(REPOSITORY, VERSION, "linux/amd64")
+    saved = sbom_path.read_bytes()
+    forged = json.loads(saved)
+    forged["packages"] = forged["packages"][:1]  # every package but the image itself gone
+    forged_bytes = (json.dumps(forged, indent=2, sort_keys=True) + "\n").encode()
+
+    sbom_path.write_bytes(forged_bytes)
+    try:
+        stored = verify(published, VERSION)
+    finally:
+        sbom_path.write_bytes(saved)
+    assert stored.returncode == 1
+    assert [line.split()[1] for line in failed_lines(stored)] == ["sbom"]
+    assert f"{layout.sbom_file(REPOSITORY, VERSION, 'linux/amd64')}: differs from the SBOM attached" in stored.stdout
+
+    async def replace_attached() -> bytes:
+        async with published.client() as client:
+            fallback = await client.get_manifest(REPOSITORY, referrers_tag(platform_digest))
+            assert fallback is not None  # Debian's registry has no referrers API: the fallback tag
+            subject = Descriptor.of(await client.get_manifest(REPOSITORY, platform_digest))  # type: ignore[arg-type]
+            new = await attach(client, REPOSITORY, subject, SPDX_JSON, forged_bytes)
+            with_new = await client.get_manifest(REPOSITORY, referrers_tag(platform_digest))
+            assert with_new is not None
+            index = with_new.json()
+            index["manifests"] = [m for m in index["manifests"] if m.get("artifactType") != SPDX_JSON or
+                                  m["digest"] == new]
+            await client.put_manifest(REPOSITORY, referrers_tag(platform_digest), json.dumps(index).encode(),
+                                      fallback.media_type)
+            return fallback.body
+
+    async def restore(body: bytes) -> None:
+        async with published.client() as client:
+            await client.put_manifest(REPOSITORY, referrers_tag(platform_digest), body,
+                                      "application/vnd.oci.image.index.v1+json")
+
+    original = anyio.run(replace_attached)
+    try:
+        attached = verify(published, VERSION)
+    finally:
+        anyio.run(restore, original)
+    assert attached.returncode == 1
+    assert [line.split()[1] for line in failed_lines(attached)] == ["sbom"]
+    assert f"differs from the SBOM attached to the linux/amd64 image {platform_digest}" in attached.stdout, \
+        failed_lines(attached)
+    assert verify(published, VERSION).returncode == 0
 
 
 def _entries(store: Path) -> list[dict]:
