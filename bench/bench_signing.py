@@ -15,6 +15,7 @@ Needs `bash scripts/setup.sh`. Starts a scratch registry (its own port and stora
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -35,7 +36,7 @@ from registry import layout  # noqa: E402
 from registry.auth import RegistryAuth  # noqa: E402
 from registry.compile import generate_registries  # noqa: E402
 from registry.image_signatures import docker_reference, sign_image  # noqa: E402
-from registry.oci import RegistryClient  # noqa: E402
+from registry.oci import OCI_MANIFEST, RegistryClient  # noqa: E402
 from registry.provenance import SLSA_PROVENANCE_V1, STATEMENT_TYPE  # noqa: E402
 from registry.referrers import IN_TOTO_JSON, PREDICATE_ANNOTATION, SPDX_JSON, Descriptor, attach  # noqa: E402
 from registry.registry_signatures import sign_registry_files  # noqa: E402
@@ -43,10 +44,27 @@ from registry.sbom import document_bytes  # noqa: E402
 from registry.scratch_registry import ScratchRegistry  # noqa: E402
 from registry.signing import SigningKey, encrypt_cosign_key, generate_signing_key  # noqa: E402
 from registry.store import Store  # noqa: E402
-from tests.integration.tiny_images import push_tiny_image  # noqa: E402
 
 EXAMPLES = ROOT / "examples" / "monorepo"
 PASSWORD = "bench-password"
+
+
+async def push_tiny_image(client: RegistryClient, repository: str, tag: str, content: bytes) -> str:
+    """A one-layer image (the layer: ``content``, not a tar; nothing runs it) pushed with our client."""
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": [_sha256(content)]}}).encode()
+    for blob in (content, config):
+        await client.ensure_blob(repository, _sha256(blob), blob)
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "size": len(config), "digest": _sha256(config)},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "size": len(content),
+                                       "digest": _sha256(content)}]}).encode()
+    return await client.put_manifest(repository, tag, manifest, OCI_MANIFEST)
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def cli(*args: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
