@@ -13,7 +13,7 @@ served at). Every check says what it compared and where, so a failure points at 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from connector_build.problems import UserError
 from registry import layout
 from registry.image_signatures import verify_image
 from registry.models import REGISTRIES
-from registry.oci import RegistryClient
+from registry.oci import RegistryClient, RegistryError
 from registry.provenance import SLSA_PROVENANCE_V1, subject_digests
 from registry.referrers import IN_TOTO_JSON, PREDICATE_ANNOTATION, SPDX_JSON, list_referrers, load_artifact
 from registry.signing import PublicKey
@@ -129,12 +129,22 @@ async def verify_version(client: RegistryClient, source: StoreSource, repository
     signature = await verify_image(client, repository, digest, key)
     checks.append(Check("signature", signature.ok, where, signature.message))
     platforms = await platform_digests(client, repository, digest)
-    checks.append(await provenance_check(client, source, repository, version, digest))
-    checks += [await sbom_check(client, source, repository, version, platform, platform_digest)
+    checks.append(await _or_failed("provenance", where, provenance_check(client, source, repository, version,
+                                                                          digest)))
+    checks += [await _or_failed("sbom", f"{where} ({platform})",
+                                sbom_check(client, source, repository, version, platform, platform_digest))
                for platform, platform_digest in platforms.items()]
     checks += entry_checks(source, repository, version, digest, platforms)
     checks += record_checks(source, repository, version, digest)
     return checks
+
+
+async def _or_failed(name: str, where: str, check: Coroutine[Any, Any, Check]) -> Check:
+    """A referrer the registry lists but cannot serve (or serves wrong) fails the check, not the run."""
+    try:
+        return await check
+    except RegistryError as exc:
+        return Check(name, False, where, str(exc))
 
 
 async def platform_digests(client: RegistryClient, repository: str, digest: str) -> dict[str, str]:
