@@ -103,9 +103,6 @@ def publish(
     check_atomic_create(target_store)  # parallel publishers need it: refuse now, in one line
     lease_settings = LeaseSettings(lease_s=lock_lease, wait_s=lock_timeout)
     key = signing_key_from(signing_key.resolve() if signing_key else None)  # a bad key or password fails here
-    if key is None:
-        error_console.print("no signing key (--signing-key or COSIGN_PRIVATE_KEY): images and registry files "
-                            "are not signed", highlight=False, soft_wrap=True)
     auth = registry_auth(registry)
     engine = LazyEngine(options.engine.value)  # connects only if something has to be built or run
     reports_at = report_dir or default_report_dir(repo.root, "publish")
@@ -119,6 +116,9 @@ def publish(
                 raise UserError(f"{exc}: check DOCKER_HUB_USERNAME / DOCKER_HUB_PASSWORD or `docker login`") from None
             except RegistryUnreachable as exc:
                 raise UserError(str(exc)) from None
+            if key is None:  # said once, once the run can go ahead
+                error_console.print("no signing key (--signing-key or COSIGN_PRIVATE_KEY): images and registry "
+                                    "files are not signed", highlight=False, soft_wrap=True)
             target = PublishTarget(
                 registry=registry, registry_client=client, auth=auth, store=target_store,
                 base_url=base_url or target_store.default_base_url(), repo_root=repo.root,
