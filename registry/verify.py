@@ -22,11 +22,11 @@ import httpx
 from connector_build import versions
 from connector_build.problems import UserError
 from registry import layout
+from registry.attestations import load_provenance, load_sbom
 from registry.image_signatures import verify_image
 from registry.models import REGISTRIES
 from registry.oci import RegistryClient, RegistryError
-from registry.provenance import SLSA_PROVENANCE_V1, subject_digests
-from registry.referrers import IN_TOTO_JSON, PREDICATE_ANNOTATION, SPDX_JSON, list_referrers, load_artifact
+from registry.provenance import subject_digests
 from registry.signing import PublicKey
 from registry.store import Store
 from registry.verify_checks import Check
@@ -164,25 +164,21 @@ async def provenance_check(client: RegistryClient, source: StoreSource, reposito
                            digest: str) -> Check:
     """A SLSA provenance attached to the served index, naming it as a subject, equal to the stored copy."""
     where = f"{client.registry}/{repository}@{digest}"
-    attached = [r for r in await list_referrers(client, repository, digest, IN_TOTO_JSON)
-                if r.annotations.get(PREDICATE_ANNOTATION) == SLSA_PROVENANCE_V1]
-    if not attached:
-        return Check("provenance", False, where, "no SLSA provenance attached (no in-toto referrer)")
-    statement = await load_artifact(client, repository, attached[-1])
-    try:
-        subjects = subject_digests(json.loads(statement))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return Check("provenance", False, where, f"the attached statement {attached[-1].digest} is not readable")
+    found = await load_provenance(client, repository, digest)
+    if found is None:
+        return Check("provenance", False, where, "no SLSA provenance attached")
+    referrer, statement = found
+    subjects = subject_digests(statement)
     if digest not in subjects:
         return Check("provenance", False, where, f"the attached statement's subjects {subjects} do not include "
                                                  f"the served digest")
     path = layout.provenance_file(repository, version)
-    stored = source.read(path)
+    stored = source.read_json(path)
     if stored is None:
         return Check("provenance", False, f"{source.url}/{path}", "absent: the store holds no provenance")
     if stored != statement:
         return Check("provenance", False, f"{source.url}/{path}",
-                     f"differs from the statement attached to {digest} ({attached[-1].digest})")
+                     f"differs from the statement attached to {digest} ({referrer})")
     return Check("provenance", True, where, "subject is the served digest; the stored copy is the attached one")
 
 
@@ -190,15 +186,14 @@ async def sbom_check(client: RegistryClient, source: StoreSource, repository: st
                      digest: str) -> Check:
     """An SPDX SBOM attached to the platform's image, describing that digest, equal to the stored copy."""
     where = f"{client.registry}/{repository}@{digest} ({platform})"
-    attached = await list_referrers(client, repository, digest, SPDX_JSON)
-    if not attached:
+    found = await load_sbom(client, repository, digest)
+    if found is None:
         return Check("sbom", False, where, "no SPDX SBOM attached")
-    documents = [await load_artifact(client, repository, referrer) for referrer in attached]
     path = layout.sbom_file(repository, version, platform)
     stored = source.read(path)
     if stored is None:
         return Check("sbom", False, f"{source.url}/{path}", "absent: the store holds no SBOM for this platform")
-    if stored not in documents:
+    if source.read_json(path) != found[1]:
         return Check("sbom", False, f"{source.url}/{path}",
                      f"differs from the SBOM attached to the {platform} image {digest}")
     described = _described_digest(stored)
