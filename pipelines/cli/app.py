@@ -22,6 +22,7 @@ from pipelines.cli import (
     publish_command,
     qa_commands,
     registry_commands,
+    rollout_commands,
     run_tests_command,
     yank_commands,
 )
@@ -86,6 +87,7 @@ app.command("bump-version")(bump_command.bump_version)
 app.command("create")(create_command.create)
 app.add_typer(qa_commands.app, name="qa")
 app.add_typer(registry_commands.app, name="registry")
+app.add_typer(rollout_commands.app, name="rollout")
 
 
 def main() -> None:
