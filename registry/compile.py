@@ -96,7 +96,7 @@ def generate_registries(store: Store, *, base_url: str, max_dropped_share: float
             if entry is None:
                 continue
             icon = store.public_url(layout.icon(key), base_url) if key in icons else None
-            by_channel[channel].append(PublishedEntry(key, path, _with_icon(entry, icon)))
+            by_channel[channel].append(PublishedEntry(key, path, with_icon(entry, icon)))
         result = assemble_registry(registry, by_channel[LATEST], by_channel[RELEASE_CANDIDATE])
         result.problems[:0] = problems
         if not force:
@@ -226,7 +226,7 @@ def _read_entry(store: Store, path: str, problems: list[str]) -> dict[str, Any] 
     return entry
 
 
-def _with_icon(entry: dict[str, Any], icon_url: str | None) -> dict[str, Any]:
+def with_icon(entry: dict[str, Any], icon_url: str | None) -> dict[str, Any]:
     entry = dict(entry)
     if icon_url:
         entry["iconUrl"] = icon_url

@@ -41,6 +41,8 @@ def store() -> Iterator[Store]:
 def monorepo_at(tmp_path: Path, version: str) -> Monorepo:
     """The example monorepo with source-tiny-weather at ``version`` (a candidate rolls out progressively)."""
     root = tmp_path / f"monorepo-{version}"
+    if root.exists():
+        return Monorepo.open(root)
     shutil.copytree(EXAMPLES, root)
     metadata = root / "airbyte-integrations" / "connectors" / "source-tiny-weather" / "metadata.yaml"
     text = re.sub(r"dockerImageTag: \S+", f"dockerImageTag: {version}", metadata.read_text())
@@ -235,3 +237,52 @@ def test_cli_rollback_says_one_line_when_there_is_no_candidate(tmp_path) -> None
     assert again.returncode == 2 and again.stderr.strip().splitlines() == [
         f"error: {WEATHER} has no release candidate to roll back "
         f"(nothing in {layout.channel_folder(WEATHER, layout.RELEASE_CANDIDATE)}/)"]
+
+
+def test_preview_with_the_store_shows_a_candidate_as_generate_will(store, tmp_path) -> None:
+    from registry.preview import preview_registries
+    from registry.spec_cache import SpecCache
+
+    registry = FakeRegistry()
+    published(tmp_path, store, registry, "0.2.0", "0.3.0-rc.1")
+    monorepo = monorepo_at(tmp_path, "0.3.0-rc.1")
+    connectors = list(monorepo.discover().connectors.values())
+    generated = {name: json.loads(store.read_bytes(layout.registry_file(name)) or b"") for name in ("oss", "cloud")}
+
+    result = preview_registries(connectors, SpecCache(store), base_url=BASE_URL, released=store)
+
+    for compiled in (result.oss, result.cloud):
+        shown = next(e for e in compiled.sources if e["dockerRepository"] == WEATHER)
+        expected = next(e for e in generated[compiled.name]["sources"] if e["dockerRepository"] == WEATHER)
+        main = {k: v for k, v in shown.items() if k != "releases"}
+        assert main == {k: v for k, v in expected.items() if k != "releases"}  # the store's release, as is
+        assert list(shown["releases"]["releaseCandidates"]) == list(expected["releases"]["releaseCandidates"]) \
+            == ["0.3.0-rc.1"]
+        assert shown["releases"]["releaseCandidates"]["0.3.0-rc.1"]["spec"] == \
+            expected["releases"]["releaseCandidates"]["0.3.0-rc.1"]["spec"]
+
+    without = preview_registries(connectors, SpecCache(store), base_url=BASE_URL, released=Store.open(
+        f"memory://cp-i12-empty-{uuid.uuid4().hex}"))
+    assert any("release candidate 0.3.0-rc.1 and no released oss entry in the store" in line
+               for line in without.skipped)
+
+
+def test_cli_preview_with_a_store(tmp_path) -> None:
+    from tests.unit.test_cli import cli
+
+    local = Store.open(tmp_path / "store")
+    registry = FakeRegistry()
+    published(tmp_path, local, registry, "0.2.0", "0.3.0-rc.1")
+    repo = str(monorepo_at(tmp_path, "0.3.0-rc.1").root)
+    missing = cli("--repo", repo, "registry", "preview", "--output", str(tmp_path / "out"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == ["error: preview needs --spec-cache or --store (where the specs are)"]
+    shown = cli("--repo", repo, "registry", "preview", "source-tiny-weather", "--store", local.url, "--output",
+                str(tmp_path / "out"), "--base-url", BASE_URL)
+    assert shown.returncode == 0, shown.stderr
+    preview = json.loads((tmp_path / "out" / layout.registry_file("oss")).read_text())
+    entry, expected = next(e for e in preview["sources"] if e["dockerRepository"] == WEATHER), oss_entry(local)
+    assert {k: v for k, v in entry.items() if k != "releases"} == {k: v for k, v in expected.items() if k != "releases"}
+    candidate, recorded = (e["releases"]["releaseCandidates"]["0.3.0-rc.1"] for e in (entry, expected))
+    assert sorted(k for k in {*candidate, *recorded} if candidate.get(k) != recorded.get(k)) == \
+        ["generated", "packageInfo"]  # publish adds git and file times, and the cdk found in the image
