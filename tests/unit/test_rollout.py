@@ -286,3 +286,12 @@ def test_cli_preview_with_a_store(tmp_path) -> None:
     candidate, recorded = (e["releases"]["releaseCandidates"]["0.3.0-rc.1"] for e in (entry, expected))
     assert sorted(k for k in {*candidate, *recorded} if candidate.get(k) != recorded.get(k)) == \
         ["generated", "packageInfo"]  # publish adds git and file times, and the cdk found in the image
+
+
+def test_a_yanked_candidate_leaves_release_candidates_until_unyanked(store, tmp_path) -> None:
+    registry = FakeRegistry()
+    published(tmp_path, store, registry, "0.2.0", "0.3.0-rc.1")
+    yank(store, [("source-tiny-weather", "0.3.0-rc.1")], reason="bad", by="ci", base_url=BASE_URL)
+    assert oss_entry(store)["dockerImageTag"] == "0.2.0" and "releaseCandidates" not in oss_entry(store)["releases"]
+    unyank(store, [("source-tiny-weather", "0.3.0-rc.1")], base_url=BASE_URL)
+    assert list(oss_entry(store)["releases"]["releaseCandidates"]) == ["0.3.0-rc.1"]
