@@ -38,24 +38,27 @@ def store() -> Iterator[Store]:
         opened.fs.rm(opened.root, recursive=True)
 
 
-def monorepo_at(tmp_path: Path, version: str) -> Monorepo:
-    """The example monorepo with source-tiny-weather at ``version`` (a candidate rolls out progressively)."""
-    root = tmp_path / f"monorepo-{version}"
+def monorepo_at(tmp_path: Path, version: str, name: str = "source-tiny-weather") -> Monorepo:
+    """The example monorepo with ``name`` at ``version`` (a candidate rolls out progressively)."""
+    root = tmp_path / f"monorepo-{name}-{version}"
     if root.exists():
         return Monorepo.open(root)
     shutil.copytree(EXAMPLES, root)
-    metadata = root / "airbyte-integrations" / "connectors" / "source-tiny-weather" / "metadata.yaml"
+    metadata = root / "airbyte-integrations" / "connectors" / name / "metadata.yaml"
     text = re.sub(r"dockerImageTag: \S+", f"dockerImageTag: {version}", metadata.read_text())
     if "-rc." in version:
-        text = text.replace("  connectorSubtype: api\n", "  connectorSubtype: api\n  releases:\n"
-                            "    rolloutConfiguration:\n      enableProgressiveRollout: true\n")
+        rollout = "    rolloutConfiguration:\n      enableProgressiveRollout: true\n"
+        text = text.replace("  releases:\n", "  releases:\n" + rollout, 1) if "\n  releases:\n" in text \
+            else text.replace("  connectorType:", "  releases:\n" + rollout + "  connectorType:", 1)
     metadata.write_text(text)
     return Monorepo.open(root)
 
 
-def published(tmp_path: Path, store: Store, registry: FakeRegistry, *versions_: str) -> None:
+def published(tmp_path: Path, store: Store, registry: FakeRegistry, *versions_: str,
+              name: str = "source-tiny-weather") -> None:
     for version in versions_:
-        _, report = publish(monorepo_at(tmp_path, version), store, registry, FakeEngine(registry), tmp_path)
+        _, report = publish(monorepo_at(tmp_path, version, name), store, registry, FakeEngine(registry), tmp_path,
+                            name=name)
         assert report.success, statuses(report)
     generate_registries(store, base_url=BASE_URL)
 
@@ -295,3 +298,22 @@ def test_a_yanked_candidate_leaves_release_candidates_until_unyanked(store, tmp_
     assert oss_entry(store)["dockerImageTag"] == "0.2.0" and "releaseCandidates" not in oss_entry(store)["releases"]
     unyank(store, [("source-tiny-weather", "0.3.0-rc.1")], base_url=BASE_URL)
     assert list(oss_entry(store)["releases"]["releaseCandidates"]) == ["0.3.0-rc.1"]
+
+
+def test_several_connectors_in_one_promote_and_one_bad_name_stops_all(store, tmp_path) -> None:
+    registry = FakeRegistry()
+    published(tmp_path, store, registry, "0.2.0", "0.3.0-rc.1")
+    published(tmp_path, store, registry, "0.1.0", name="destination-tiny-jsonl")
+    published(tmp_path, store, registry, "0.2.0-rc.1", name="destination-tiny-jsonl")
+    jsonl = "airbyte/destination-tiny-jsonl"
+    store.write_bytes_atomic(layout.marker("airbyte/source-tiny-catalog", "1.0.0"), b"{}")  # released, no RC
+    before = {path: store.read_bytes(path) for path in store.find("metadata")}
+    with pytest.raises(RolloutError, match="source-tiny-catalog has no release candidate"):
+        run_promote(store, registry, "source-tiny-weather", "destination-tiny-jsonl", "source-tiny-catalog")
+    assert {path: store.read_bytes(path) for path in store.find("metadata")} == before
+    assert registry.digest(WEATHER, "0.3.0") is None and registry.digest(jsonl, "0.2.0") is None
+
+    result = run_promote(store, registry, "source-tiny-weather", "destination-tiny-jsonl")
+    assert sorted((p.repository, p.release) for p in result.promoted) == [(jsonl, "0.2.0"), (WEATHER, "0.3.0")]
+    assert registry.digest(jsonl, "latest") == registry.digest(jsonl, "0.2.0-rc.1") is not None
+    assert candidate_version(store, jsonl) is None and candidate_version(store, WEATHER) is None
