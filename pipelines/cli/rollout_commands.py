@@ -14,7 +14,7 @@ import typer
 
 from pipelines.cli.console import console, error_console
 from pipelines.cli.registry_commands import BaseUrlOption, StoreOption, open_store, print_problems
-from pipelines.cli.yank_commands import ImageRegistryOption, image_registry, registry_errors
+from pipelines.cli.yank_commands import image_registry, registry_errors
 
 if TYPE_CHECKING:
     from registry.rollout import RolloutResult
@@ -23,6 +23,9 @@ app = typer.Typer(help="Release candidates: promote one to its release by digest
                   no_args_is_help=True)
 
 NamesArgument = typer.Argument(..., metavar="NAME...", help="Connectors (source-x or airbyte/source-x).")
+PromoteRegistryOption = Annotated[str, typer.Option(
+    "--registry", help="The OCI registry publish pushed the candidate to (as publish's --registry): X.Y.Z and "
+                       "latest are tagged there.")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Check and print what would change; touch nothing.")]
 
 
@@ -30,7 +33,7 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Check and print w
 def promote(
     ctx: typer.Context,
     names: list[str] = NamesArgument,
-    registry: ImageRegistryOption = "docker.io",
+    registry: PromoteRegistryOption = "docker.io",
     store: StoreOption = None,
     base_url: BaseUrlOption = None,
     dry_run: DryRunOption = False,
