@@ -88,7 +88,9 @@ def generate_registries(store: Store, *, base_url: str, max_dropped_share: float
     With ``signing_key``, each file gets its detached ``.sig`` (kept when it still verifies);
     without one, the ``.sig`` of a file that changed is removed, since it no longer signs it.
     """
-    found = _published_files(store)
+    listing = store.find(layout.METADATA_DIR)
+    found = _published_files(listing)
+    yanked = _yanked_versions(listing)
     icons = {key for key, channel, name in found if channel == LATEST and name == layout.ICON_FILE}
     compiled = []
     for registry in REGISTRIES:
@@ -102,7 +104,9 @@ def generate_registries(store: Store, *, base_url: str, max_dropped_share: float
             if entry is None:
                 continue
             icon = store.public_url(layout.icon(key), base_url) if key in icons else None
-            by_channel[channel].append(PublishedEntry(key, path, _with_icon(entry, icon)))
+            if channel == RELEASE_CANDIDATE and (key, str(entry.get("dockerImageTag"))) in yanked:
+                continue  # a yanked candidate rolls out no further
+            by_channel[channel].append(PublishedEntry(key, path, with_icon(entry, icon)))
         result = assemble_registry(registry, by_channel[LATEST], by_channel[RELEASE_CANDIDATE])
         result.problems[:0] = problems
         if not force:
@@ -215,10 +219,16 @@ def _attach_candidate(published: PublishedEntry, candidate: dict[str, Any], late
     latest["releases"] = {**(latest.get("releases") or {}), "releaseCandidates": {tag: candidate}}
 
 
-def _published_files(store: Store) -> list[tuple[str, layout.Channel, str]]:
+def _published_files(listing: list[str]) -> list[tuple[str, layout.Channel, str]]:
     """``(repo folder, channel, file name)`` for every file in a latest/ or release_candidate/ folder."""
-    found = (layout.parse_channel_file(path) for path in store.find(layout.METADATA_DIR))
+    found = (layout.parse_channel_file(path) for path in listing)
     return [parsed for parsed in found if parsed is not None]
+
+
+def _yanked_versions(listing: list[str]) -> set[tuple[str, str]]:
+    """``(repo folder, version)`` of every yank marker in the same listing."""
+    return {(layout.repository_of_marker(path), layout.version_of_marker(path)) for path in listing
+            if path.endswith("/" + layout.YANK_FILE)}
 
 
 def _read_entry(store: Store, path: str, problems: list[str]) -> dict[str, Any] | None:
@@ -236,7 +246,7 @@ def _read_entry(store: Store, path: str, problems: list[str]) -> dict[str, Any] 
     return entry
 
 
-def _with_icon(entry: dict[str, Any], icon_url: str | None) -> dict[str, Any]:
+def with_icon(entry: dict[str, Any], icon_url: str | None) -> dict[str, Any]:
     entry = dict(entry)
     if icon_url:
         entry["iconUrl"] = icon_url

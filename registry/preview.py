@@ -5,9 +5,11 @@ spec from a spec cache (``specs/<repo>/<tag>/spec.json``; a store is one). A con
 is missing is left out and named in ``skipped``, one line each, never an exception.
 
 A release candidate in the monorepo is published to ``release_candidate/`` while the registry
-keeps the last release. The preview has no released metadata, so it shows the RC's metadata at
-the newest released tag found in the spec cache, and the RC itself under
-``releases.releaseCandidates`` when its rollout is progressive. No released tag: left out.
+keeps the last release. Given the store (``released``), the preview shows the candidate as
+``generate`` will: the main entry is the store's ``latest/`` entry, the candidate rides under
+``releases.releaseCandidates`` when its rollout is progressive; no released entry there, left out.
+Without a store it has no released metadata, so it shows the RC's metadata at the newest released
+tag found in the spec cache (no released tag: left out).
 
     result = preview_registries(connectors, SpecCache(Store.open("specs/")), base_url="http://host/files")
     result.oss.to_dict(), result.cloud.to_dict(), result.skipped
@@ -15,6 +17,7 @@ the newest released tag found in the spec cache, and the RC itself under
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +26,7 @@ from connector_build.connector import Connector, Language
 from connector_build.metadata import ConnectorMetadata
 from connector_build.poetry_lock import locked_cdk_version
 from registry import layout
-from registry.compile import CompiledRegistry, PublishedEntry, assemble_registry
+from registry.compile import CompiledRegistry, PublishedEntry, assemble_registry, with_icon
 from registry.entries import RegistryEntryError, build_registry_entry, is_listed, registry_coordinates
 from registry.json_files import dump_json
 from registry.models import REGISTRIES, RegistryName
@@ -39,6 +42,8 @@ class PreviewResult:
     """One line per connector left out of a registry it is enabled in (missing spec, bad entry)."""
     listed: dict[RegistryName, list[tuple[Connector, dict[str, Any]]]] = field(default_factory=dict)
     """Each registry's released entries with the connector each came from (for the files)."""
+    released: Store | None = None
+    """The store the main entries of release candidates came from, if any."""
 
 
 def write_preview_store(result: PreviewResult, spec_store: Store, out: Store) -> None:
@@ -50,8 +55,13 @@ def write_preview_store(result: PreviewResult, spec_store: Store, out: Store) ->
             repository = connector.docker_repository
             out.write_bytes_atomic(layout.channel_file(repository, layout.LATEST, layout.entry_file_name(registry)),
                                    dump_json(entry))
+            from_store = result.released is not None and versions.is_release_candidate(connector.version)
             for name in (layout.METADATA_FILE, layout.ICON_FILE):
-                if (connector.path / name).is_file():
+                if from_store and result.released is not None:  # the release the store serves, not the RC's
+                    raw = result.released.read_bytes(layout.channel_file(repository, layout.LATEST, name))
+                    if raw is not None:
+                        out.write_bytes_atomic(layout.channel_file(repository, layout.LATEST, name), raw)
+                elif (connector.path / name).is_file():
                     out.write_bytes_atomic(layout.channel_file(repository, layout.LATEST, name),
                                            (connector.path / name).read_bytes())
             for name in SpecCache.file_names(registry):
@@ -63,7 +73,8 @@ def write_preview_store(result: PreviewResult, spec_store: Store, out: Store) ->
         out.write_bytes_atomic(layout.registry_file(compiled.name), compiled.to_bytes())
 
 
-def preview_registries(connectors: list[Connector], spec_cache: SpecCache, *, base_url: str) -> PreviewResult:
+def preview_registries(connectors: list[Connector], spec_cache: SpecCache, *, base_url: str,
+                       released: Store | None = None) -> PreviewResult:
     latest: dict[RegistryName, list[PublishedEntry]] = {r: [] for r in REGISTRIES}
     candidates: dict[RegistryName, list[PublishedEntry]] = {r: [] for r in REGISTRIES}
     skipped: list[str] = []
@@ -74,7 +85,7 @@ def preview_registries(connectors: list[Connector], spec_cache: SpecCache, *, ba
             if not is_listed(connector.data, registry):
                 continue
             try:
-                made = _entries_for(connector, registry, spec_cache, base_url)
+                made = _entries_for(connector, registry, spec_cache, base_url, released)
             except (_Missing, RegistryEntryError, SpecUnreadable) as exc:
                 reasons.setdefault(str(exc), []).append(registry)
                 continue
@@ -87,15 +98,15 @@ def preview_registries(connectors: list[Connector], spec_cache: SpecCache, *, ba
         for reason, registries in reasons.items():
             skipped.append(f"{connector.name}: {reason}; left out of {' and '.join(registries)}")
     oss, cloud = (assemble_registry(r, latest[r], candidates[r]) for r in REGISTRIES)
-    return PreviewResult(oss, cloud, skipped, listed)
+    return PreviewResult(oss, cloud, skipped, listed, released)
 
 
 class _Missing(Exception):
     """What the spec cache lacks for this connector."""
 
 
-def _entries_for(connector: Connector, registry: RegistryName, spec_cache: SpecCache,
-                 base_url: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _entries_for(connector: Connector, registry: RegistryName, spec_cache: SpecCache, base_url: str,
+                 released_store: Store | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The entry the registry lists, and the release candidate riding on it (if any)."""
     icon_url = None
     if (connector.path / "icon.svg").is_file():
@@ -104,12 +115,29 @@ def _entries_for(connector: Connector, registry: RegistryName, spec_cache: SpecC
     if not versions.is_release_candidate(connector.version):
         return _entry(connector.metadata, registry, spec_cache, icon_url, package_info), None
     candidate = _entry(connector.metadata, registry, spec_cache, icon_url, package_info)
+    if released_store is not None:
+        return _released_entry(released_store, connector, registry, base_url), candidate
     released = spec_cache.latest_release_below(registry_coordinates(connector.data, registry)[0], connector.version)
     if released is None:
         raise _Missing(f"release candidate {connector.version} and no released version in the spec cache")
     data = connector.data.model_copy(update={"dockerImageTag": released})
     as_released = connector.metadata.model_copy(update={"data": data})
     return _entry(as_released, registry, spec_cache, icon_url, package_info), candidate
+
+
+def _released_entry(store: Store, connector: Connector, registry: RegistryName, base_url: str) -> dict[str, Any]:
+    """The store's ``latest/`` entry, with ``iconUrl`` as :func:`generate_registries` sets it."""
+    repository = connector.docker_repository
+    raw = store.read_bytes(layout.channel_file(repository, layout.LATEST, layout.entry_file_name(registry)))
+    try:
+        entry = json.loads(raw) if raw else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        entry = None
+    if not isinstance(entry, dict):
+        raise _Missing(f"release candidate {connector.version} and no released {registry} entry in the store "
+                       f"({layout.channel_folder(repository, layout.LATEST)}/)")
+    has_icon = store.exists(layout.icon(repository))
+    return with_icon(entry, store.public_url(layout.icon(repository), base_url) if has_icon else None)
 
 
 def _package_info(connector: Connector) -> dict[str, str] | None:

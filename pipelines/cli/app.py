@@ -22,6 +22,7 @@ from pipelines.cli import (
     publish_command,
     qa_commands,
     registry_commands,
+    rollout_commands,
     run_tests_command,
     verify_command,
     yank_commands,
@@ -88,6 +89,7 @@ app.command("verify")(verify_command.verify)
 app.command("create")(create_command.create)
 app.add_typer(qa_commands.app, name="qa")
 app.add_typer(registry_commands.app, name="registry")
+app.add_typer(rollout_commands.app, name="rollout")
 
 
 def main() -> None:

@@ -115,11 +115,15 @@ def generate(
 def preview(
     ctx: typer.Context,
     selection: Selection,
-    spec_cache: str = typer.Option(..., "--spec-cache", help="Folder or fsspec URL holding "
-                                   "specs/<dockerRepository>/<dockerImageTag>/spec.json (a store is one)."),
+    spec_cache: str | None = typer.Option(None, "--spec-cache", help="Folder or fsspec URL holding "
+                                          "specs/<dockerRepository>/<dockerImageTag>/spec.json (a store is one). "
+                                          "Default: the --store."),
     output: Path = typer.Option(..., "--output", help="Folder to write the preview to, laid out as a store "
                                 "(registries/v0/, metadata/, specs/): `registry serve --store` serves it."),
     base_url: BaseUrlOption = None,
+    store: Annotated[str | None, typer.Option(
+        "--store", help="The published store: a release candidate's main entry is its latest/ entry, as "
+                        "`registry generate` will show it.")] = None,
 ) -> None:
     """Build both registries straight from the monorepo's metadata, with specs from a spec cache, into a
     folder laid out as a store."""
@@ -127,10 +131,15 @@ def preview(
     from registry.spec_cache import SpecCache
     from registry.store import Store
 
+    if spec_cache is None and store is None:
+        raise UserError("preview needs --spec-cache or --store (where the specs are)")
     _, found, connectors = select_connectors(ctx, selection)
-    cache = _open(spec_cache, must_exist=True, what="spec cache")
+    released = _open(store, must_exist=True, what="store") if store else None
+    cache = _open(spec_cache, must_exist=True, what="spec cache") if spec_cache else released
+    assert cache is not None
     out = Store.open(output.resolve())
-    result = preview_registries(connectors, SpecCache(cache), base_url=base_url or out.default_base_url())
+    result = preview_registries(connectors, SpecCache(cache), base_url=base_url or out.default_base_url(),
+                                released=released)
     for line in result.skipped:
         error_console.print(f"[yellow]{escape(line)}[/]", highlight=False, soft_wrap=True)
     print_problems(result.oss, result.cloud)

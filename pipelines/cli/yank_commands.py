@@ -8,7 +8,8 @@ Registry modules are imported inside the commands so ``--help`` stays fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -17,10 +18,16 @@ from pipelines.cli.console import console, error_console
 from pipelines.cli.registry_commands import BaseUrlOption, StoreOption, open_store, print_problems
 
 if TYPE_CHECKING:
-    from registry.yank import YankResult
+    from registry.yank import ImageRegistry, YankResult
 
+T = TypeVar("T")
+STORE_ONLY_HINT = " (--registry names it; --store-only leaves image tags alone)"
 TargetsArgument = typer.Argument(..., metavar="NAME VERSION [NAME VERSION]...",
                                  help="Pairs of connector (source-x or airbyte/source-x) and version.")
+ImageRegistryOption = Annotated[str, typer.Option(
+    "--registry", help="The OCI registry publish pushed to, whose `latest` tags follow (as publish's --registry).")]
+StoreOnlyOption = Annotated[bool, typer.Option(
+    "--store-only", help="Leave the image registry's `latest` tags alone (only the store and the registries move).")]
 
 
 def yank(
@@ -30,6 +37,8 @@ def yank(
     by: str | None = typer.Option(None, "--by", help="Who yanks. Default: user@host."),
     store: StoreOption = None,
     base_url: BaseUrlOption = None,
+    registry: ImageRegistryOption = "docker.io",
+    store_only: StoreOnlyOption = False,
 ) -> None:
     """Yank versions: each stays on the image registry and in the store, but the connector's registry
     entry goes back to its highest released version that is not yanked (no rebuild, no git change)."""
@@ -39,8 +48,10 @@ def yank(
     if not reason.strip():
         raise UserError("--reason must say why the version is yanked")
     target = open_store(ctx, store, must_exist=True)
-    result = do_yank(target, _pairs(targets), reason=reason.strip(), by=by or default_actor(),
-                     base_url=base_url or target.default_base_url(), on_wait=_say)
+    pairs = _pairs(targets)
+    result = registry_errors(lambda: do_yank(
+        target, pairs, reason=reason.strip(), by=by or default_actor(), base_url=base_url or target.default_base_url(),
+        on_wait=_say, image_registry=None if store_only else image_registry(registry)), STORE_ONLY_HINT)
     _print(result, "yanked")
 
 
@@ -49,13 +60,39 @@ def unyank(
     targets: list[str] = TargetsArgument,
     store: StoreOption = None,
     base_url: BaseUrlOption = None,
+    registry: ImageRegistryOption = "docker.io",
+    store_only: StoreOnlyOption = False,
 ) -> None:
     """Undo a yank: the version may be its connector's registry entry again (if it is the highest)."""
     from registry.yank import unyank as do_unyank
 
     target = open_store(ctx, store, must_exist=True)
-    result = do_unyank(target, _pairs(targets), base_url=base_url or target.default_base_url(), on_wait=_say)
+    pairs = _pairs(targets)
+    result = registry_errors(lambda: do_unyank(
+        target, pairs, base_url=base_url or target.default_base_url(), on_wait=_say,
+        image_registry=None if store_only else image_registry(registry)), STORE_ONLY_HINT)
     _print(result, "unyanked")
+
+
+def image_registry(registry: str) -> ImageRegistry:
+    """Opens a client of ``registry`` with publish's credentials (never printed)."""
+    from registry.credentials import registry_auth
+    from registry.oci import RegistryClient
+
+    auth = registry_auth(registry)
+    return lambda: RegistryClient.for_registry(registry, auth)
+
+
+def registry_errors(action: Callable[[], T], hint: str = "") -> T:
+    """A registry that refuses or does not answer: one line naming it, as publish says it."""
+    from registry.oci import RegistryAuthError, RegistryError
+
+    try:
+        return action()
+    except RegistryAuthError as exc:
+        raise UserError(f"{exc}: check DOCKER_HUB_USERNAME / DOCKER_HUB_PASSWORD or `docker login`{hint}") from None
+    except RegistryError as exc:
+        raise UserError(f"{exc}{hint}") from None
 
 
 def _say(line: str) -> None:
@@ -72,10 +109,12 @@ def _pairs(targets: list[str]) -> list[tuple[str, str]]:
 def _print(result: YankResult, done: str) -> None:
     for line in result.unchanged:
         error_console.print(f"[yellow]{line}: already {done}[/]", highlight=False)
+    moves = {move.repository: move for move in result.tag_moves}
     for repository, before, after in result.changes:
         moved = f"{before or 'none'} -> {after or 'none (left the registries)'}" if before != after \
             else f"stays {after or 'none'}"
-        console.print(f"{repository}: registry entry {moved}", highlight=False, soft_wrap=True)
+        tag = f"; {moves[repository].summary()}" if repository in moves else ""
+        console.print(f"{repository}: registry entry {moved}{tag}", highlight=False, soft_wrap=True)
     if result.registries:
         print_problems(*result.registries)
         oss, cloud = result.registries

@@ -18,7 +18,7 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 def test_help_lists_every_command() -> None:
     result = cli("--help")
     assert result.returncode == 0
-    for command in ("list", "validate", "build", "test", "publish", "registry", "qa", "doctor", "yank",
+    for command in ("list", "validate", "build", "test", "publish", "registry", "qa", "doctor", "yank", "rollout",
                     "unyank", "bump-version", "create"):
         assert command in result.stdout
 

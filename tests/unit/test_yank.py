@@ -83,7 +83,8 @@ def test_a_version_not_recorded_is_refused_and_nothing_is_written(store: Store) 
 def test_cli_yank_then_show_and_diff_mark_it(store: Store, tmp_path: Path) -> None:
     before = tmp_path / "before.json"
     before.write_bytes(store.read_bytes(layout.registry_file("oss")) or b"")
-    yanked = cli("yank", "alpha", "1.1.0", "beta", "2.0.0", "--reason", "breaks sync", "--store", store.url)
+    yanked = cli("yank", "alpha", "1.1.0", "beta", "2.0.0", "--reason", "breaks sync", "--store", store.url,
+                 "--store-only")
     assert yanked.returncode == 0, yanked.stderr
     assert "airbyte/alpha: registry entry 1.1.0 -> 1.0.0" in yanked.stdout
     assert "airbyte/beta: registry entry 2.0.0 -> none (left the registries)" in yanked.stdout
@@ -99,7 +100,7 @@ def test_cli_yank_then_show_and_diff_mark_it(store: Store, tmp_path: Path) -> No
 
     odd = cli("yank", "alpha", "--reason", "x", "--store", store.url)
     assert odd.returncode != 0 and "'alpha' has no version" in odd.stderr and "Traceback" not in odd.stderr
-    restored = cli("unyank", "alpha", "1.1.0", "--store", store.url)
+    restored = cli("unyank", "alpha", "1.1.0", "--store", store.url, "--store-only")
     assert restored.returncode == 0 and "1.0.0 -> 1.1.0" in restored.stdout
 
 
