@@ -1,0 +1,89 @@
+"""Java connectors on the real daemon and registry: the example's own Maven build in the JDK
+container, its image on the Java base, its unit tests, a code-only rebuild, and publish of both
+platforms."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from registry.scratch_registry import ScratchRegistry
+from tests.integration.test_build import cli, run_in_image, spec_message
+from tests.integration.test_publish import publish, report, scratch_registry  # noqa: F401 (fixture)
+from tests.integration.test_test_command import steps_of
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images")]
+
+ORDERS = "source-tiny-orders"
+IMAGE = f"airbyte/{ORDERS}:dev"
+
+
+def folder(repo: Path) -> Path:
+    return repo / "airbyte-integrations" / "connectors" / ORDERS
+
+
+def build_report(run) -> dict:
+    line = next(line for line in run.stderr.splitlines() if line.startswith("reports: "))
+    data = json.loads(Path(line.removeprefix("reports: ").split(" ")[0]).with_name("report.json").read_text())
+    return {s["name"]: s for s in data["connectors"][0]["steps"]}
+
+
+def test_build_runs_the_connectors_own_build_and_a_code_change_rebuilds_it(examples_repo: Path, docker_client) -> None:
+    first = cli(examples_repo, "build", ORDERS, timeout=1800)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert build_report(first)["build"]["summary"].startswith("build/distributions/source-tiny-orders.tar (built); ")
+    config = docker_client.images.get(IMAGE).attrs["Config"]
+    assert config["Entrypoint"] == ["/airbyte/base.sh"]
+    assert {"AIRBYTE_ENTRYPOINT=/airbyte/base.sh", f"APPLICATION={ORDERS}"} <= set(config["Env"])
+    assert config["Labels"]["io.airbyte.name"] == f"airbyte/{ORDERS}"
+    assert not any("truststore" in e.lower() or "JAVA_TOOL_OPTIONS" in e for e in config["Env"])
+    spec = spec_message(run_in_image(docker_client, IMAGE, "spec"))
+    assert spec["connectionSpecification"]["required"] == ["shop", "start_date"]
+    listing = run_in_image(docker_client, IMAGE, "-c", "ls /airbyte /airbyte/lib; ls /tmp", entrypoint=["sh"])
+    assert "jackson-databind" in listing and "source-tiny-orders.tar" not in listing and "base.sh" in listing
+
+    again = cli(examples_repo, "build", ORDERS)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert build_report(again)["build"]["summary"].startswith("build/distributions/source-tiny-orders.tar (prebuilt)")
+
+    spec_file = folder(examples_repo) / "src" / "main" / "resources" / "spec.json"
+    spec_file.write_text(spec_file.read_text().replace("Tiny Orders Spec", "Tiny Orders Spec, changed"))
+    changed = cli(examples_repo, "build", ORDERS, timeout=1800)
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert "(built)" in build_report(changed)["build"]["summary"]
+    assert spec_message(run_in_image(docker_client, IMAGE, "spec"))["connectionSpecification"]["title"] == \
+        "Tiny Orders Spec, changed"
+
+
+def test_test_runs_qa_its_unit_tests_through_maven_and_the_smoke_run(examples_repo: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    result = cli(examples_repo, "test", ORDERS, "--report-dir", str(reports), timeout=1800)
+    assert result.returncode == 0, result.stdout + result.stderr
+    steps = steps_of(reports)[ORDERS]
+    assert steps["qa"]["status"] == "success"
+    assert steps["unit"]["summary"] == "4 tests run, 0 failures, 0 errors, 0 skipped"
+    assert steps["smoke"]["status"] == "success" and "RECORD" in steps["smoke"]["summary"]
+
+    test_file = folder(examples_repo) / "src/test/java/io/example/tinyorders/TinyOrdersSourceTest.java"
+    test_file.write_text(test_file.read_text().replace("assertEquals(8, records", "assertEquals(9, records"))
+    failing = cli(examples_repo, "test", ORDERS, "--only", "unit", "--report-dir", str(tmp_path / "failing"))
+    assert failing.returncode == 1
+    unit = steps_of(tmp_path / "failing")[ORDERS]["unit"]
+    assert unit["status"] == "failure" and "1 failures" in unit["summary"], unit
+
+
+def test_publish_pushes_both_platforms_of_the_java_image_and_verifies_them(
+        examples_repo: Path, scratch_registry: ScratchRegistry, tmp_path: Path) -> None:  # noqa: F811
+    store = tmp_path / "store"
+    run = publish(examples_repo, scratch_registry, store, ORDERS)
+    assert run.returncode == 0, run.stdout + run.stderr
+    index = scratch_registry.index(f"airbyte/{ORDERS}", "0.1.0")
+    assert sorted(m["platform"]["architecture"] for m in index["manifests"]) == ["amd64", "arm64"]
+    assert "linux/amd64" in report(run)[ORDERS]["verify"]["summary"]
+    assert "linux/arm64" in report(run)[ORDERS]["verify"]["summary"]
+    spec = json.loads((store / "specs" / "airbyte" / ORDERS / "0.1.0" / "spec.json").read_text())
+    assert spec["connectionSpecification"]["title"] == "Tiny Orders Spec"
+    oss = json.loads((store / "registries" / "v0" / "oss_registry.json").read_text())
+    assert f"airbyte/{ORDERS}" in {s["dockerRepository"] for s in oss["sources"]}
