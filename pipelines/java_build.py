@@ -40,6 +40,7 @@ TRUST_STORE_SOURCE = Path(__file__).with_name("truststore.java")
 PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 SUREFIRE_SUMMARY = re.compile(r"Tests run: (\d+), Failures: (\d+), Errors: (\d+), Skipped: (\d+)")
 RUN_LABEL = "io.connector-pipelines.run"
+CACHE_VOLUME = "connector-pipelines"
 
 _turns: dict[int, threading.BoundedSemaphore] = {}
 _turns_guard = threading.Lock()
@@ -61,22 +62,21 @@ async def run_java_command(engine: Engine, connector: Connector, which: str, opt
     settings = options.java
     template = settings.build_command if which == "build" else settings.test_command
     command = java.command_for(template, connector)
-    client = getattr(engine, "client", None) if engine.name == "docker" else None
+    if engine.name == "dagger":
+        return await _run_on_dagger(engine, connector, command, which, options, log)
+    client = getattr(engine, "client", None)
     run_id = getattr(engine, "run_id", "") if client is not None else ""
     if client is None:
-        client = docker.from_env(timeout=600)  # the JDK container runs on the local daemon for every engine
+        client = docker.from_env(timeout=600)
     return await anyio.to_thread.run_sync(_run_sync, client, connector, command, options, log, timeout_s, run_id,
                                           abandon_on_cancel=True)
 
 
-def _run_sync(client: docker.DockerClient, connector: Connector, command: str, options: BuildOptions,
-              log: StepLog, timeout_s: float, run_id: str) -> RunResult:
-    settings = options.java
-    cache = Path(settings.cache_dir).expanduser() if settings.cache_dir else default_cache_dir()
-    (cache / "home").mkdir(parents=True, exist_ok=True)
+def _container_setup(options: BuildOptions) -> tuple[dict[str, bytes], list[str], dict[str, str]]:
+    """The files to put in the build container, its shell script, and its environment."""
     files = {}
     java_options = [f"-Duser.home={CACHE}/home"]
-    script = ["set -e"]
+    script = ["set -e", f"mkdir -p {CACHE}/home"]
     if options.ca_bundle is not None:
         certificates = PEM_BLOCK.findall(options.ca_bundle.read_text(encoding="utf-8", errors="replace"))
         files["ca.pem"] = ("\n".join(certificates) + "\n").encode()
@@ -85,6 +85,62 @@ def _run_sync(client: docker.DockerClient, connector: Connector, command: str, o
         java_options += [f"-Djavax.net.ssl.trustStore={TRUST_STORE}", "-Djavax.net.ssl.trustStoreType=PKCS12",
                          f"-Djavax.net.ssl.trustStorePassword={TRUST_STORE_PASSWORD}"]
     script.append('exec sh -c "$CONNECTOR_PIPELINES_COMMAND"')
+    environment = {"HOME": f"{CACHE}/home", "GRADLE_USER_HOME": f"{CACHE}/home/.gradle",
+                   "JAVA_TOOL_OPTIONS": " ".join(java_options)}
+    return files, script, environment
+
+
+async def _run_on_dagger(engine: Engine, connector: Connector, command: str, which: str, options: BuildOptions,
+                         log: StepLog) -> RunResult:
+    """The same container on the Dagger engine: the monorepo uploaded (build outputs left out), the
+    cache a Dagger cache volume, and the distribution exported back into the connector folder."""
+    import dagger
+
+    client = await engine.client()  # type: ignore[attr-defined]
+    files, script, environment = _container_setup(options)
+    root = java.monorepo_root(connector)
+    source = client.host().directory(str(root), exclude=[".git", ".connector-pipelines", "**/build", "**/target",
+                                                         "**/.gradle"])
+    container = (client.container(platform=dagger.Platform("linux/amd64")).from_(options.java.build_image)
+                 .with_mounted_cache(CACHE, client.cache_volume(f"{CACHE_VOLUME}-java"))
+                 .with_directory(WORKSPACE, source).with_workdir(WORKSPACE)
+                 .with_env_variable("CONNECTOR_PIPELINES_COMMAND", command))
+    for name, value in environment.items():
+        container = container.with_env_variable(name, value)
+    for name, data in files.items():
+        container = container.with_new_file(f"{FILES_DIR}/{name}", data.decode(), permissions=0o444)
+    log.write(f"$ {command}   (in {options.java.build_image}, at the monorepo root, on the Dagger engine)")
+    start = time.monotonic()
+    turn = _turn(options.java.concurrency)
+    await anyio.to_thread.run_sync(turn.acquire)  # waits in a worker thread, never in the event loop
+    try:
+        container = container.with_exec(["sh", "-c", "\n".join(script)], expect=dagger.ReturnType.ANY)
+        try:
+            exit_code = await container.exit_code()
+            output = await container.stdout() + await container.stderr()
+            if exit_code == 0 and which == "build":
+                tar = java.distribution_path(connector)
+                tar.parent.mkdir(parents=True, exist_ok=True)
+                inside = f"{WORKSPACE}/{tar.relative_to(root).as_posix()}"
+                try:
+                    await container.file(inside).export(str(tar))
+                except dagger.QueryError:
+                    log.write(f"no {inside} in the build container")
+        except dagger.DaggerError as exc:
+            raise StepFailed(f"the Java build on the Dagger engine failed: {first_line(exc)}") from None
+    finally:
+        turn.release()
+    log.write(output)
+    log.write(f"exit code {exit_code} after {time.monotonic() - start:.1f}s")
+    return RunResult(exit_code=exit_code, stdout=output, stderr="")
+
+
+def _run_sync(client: docker.DockerClient, connector: Connector, command: str, options: BuildOptions,
+              log: StepLog, timeout_s: float, run_id: str) -> RunResult:
+    settings = options.java
+    cache = Path(settings.cache_dir).expanduser() if settings.cache_dir else default_cache_dir()
+    (cache / "home").mkdir(parents=True, exist_ok=True)  # owned by the user the container runs as
+    files, script, environment = _container_setup(options)
     image = _local_image(client, settings.build_image, log)
     with _turn(settings.concurrency):
         log.write(f"$ {command}   (in {settings.build_image}, at the monorepo root)")
@@ -92,8 +148,7 @@ def _run_sync(client: docker.DockerClient, connector: Connector, command: str, o
         container = client.containers.create(
             image, entrypoint=["sh", "-c", "\n".join(script)], working_dir=WORKSPACE, network_mode=options.network,
             user=f"{os.getuid()}:{os.getgid()}", labels={RUN_LABEL: run_id} if run_id else {},
-            environment={"CONNECTOR_PIPELINES_COMMAND": command, "HOME": f"{CACHE}/home",
-                         "GRADLE_USER_HOME": f"{CACHE}/home/.gradle", "JAVA_TOOL_OPTIONS": " ".join(java_options)},
+            environment={"CONNECTOR_PIPELINES_COMMAND": command, **environment},
             volumes={str(java.monorepo_root(connector)): {"bind": WORKSPACE, "mode": "rw"},
                      str(cache): {"bind": CACHE, "mode": "rw"}},
         )

@@ -122,7 +122,7 @@ else
         load_image "$tag" "$p" "$JRE_INCLUDE" io.airbyte.name=airbyte/java-connector-base "io.airbyte.version=$JAVA_VERSION"
         check_java "$tag" "$p" java
         docker push -q "$tag" >/dev/null
-        log "$tag built, checked and pushed in $((SECONDS - start))s (cold $p time)"
+        log "$tag: image loaded, checked and pushed in $((SECONDS - start))s; $p done $((SECONDS - total))s after the start"
     done
     "${OCITOOL[@]}" put-index "$JAVA_REPO:$JAVA_VERSION" "${tags[@]}" >&2
     for p in $(printf '%s\n' "${PLATFORMS[@]}" | grep -vx "$(host_platform)") $(host_platform); do

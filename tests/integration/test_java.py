@@ -11,6 +11,7 @@ import pytest
 
 from registry.scratch_registry import ScratchRegistry
 from tests.integration.test_build import cli, run_in_image, spec_message
+from tests.integration.test_dagger_engine import dagger_engine, image_facts  # noqa: F401 (fixture)
 from tests.integration.test_publish import publish, report, scratch_registry  # noqa: F401 (fixture)
 from tests.integration.test_test_command import steps_of
 
@@ -87,3 +88,23 @@ def test_publish_pushes_both_platforms_of_the_java_image_and_verifies_them(
     assert spec["connectionSpecification"]["title"] == "Tiny Orders Spec"
     oss = json.loads((store / "registries" / "v0" / "oss_registry.json").read_text())
     assert f"airbyte/{ORDERS}" in {s["dockerRepository"] for s in oss["sources"]}
+
+
+def test_on_dagger_the_build_and_unit_tests_run_in_dagger_and_give_the_same_image(
+        examples_repo: Path, tmp_path: Path, docker_client, dagger_engine) -> None:  # noqa: F811
+    on_docker = cli(examples_repo, "build", ORDERS, timeout=1800)
+    assert on_docker.returncode == 0, on_docker.stdout + on_docker.stderr
+    docker_facts = image_facts(docker_client, IMAGE)
+    docker_client.images.remove(IMAGE, force=True)
+    java_tar = folder(examples_repo) / "build" / "distributions" / f"{ORDERS}.tar"
+    java_tar.unlink()  # so the Dagger run builds it again, in Dagger
+
+    reports = tmp_path / "reports"
+    run = cli(examples_repo, "--engine", "dagger", "test", ORDERS, "--report-dir", str(reports), timeout=1800)
+    assert run.returncode == 0, run.stdout + run.stderr
+    steps = steps_of(reports)[ORDERS]
+    assert steps["build"]["summary"].startswith("build/distributions/source-tiny-orders.tar (built); ")
+    assert steps["unit"]["summary"] == "4 tests run, 0 failures, 0 errors, 0 skipped"
+    assert steps["smoke"]["status"] == "success"
+    assert java_tar.is_file()  # exported from the Dagger container
+    assert image_facts(docker_client, IMAGE) == docker_facts
