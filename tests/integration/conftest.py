@@ -80,7 +80,9 @@ def examples_repo(tmp_path: Path) -> Iterator[Path]:
     if not (EXAMPLES / "airbyte-integrations").is_dir():
         pytest.fail(f"{EXAMPLES} is missing: the example monorepo is part of the project")
     target = tmp_path / "monorepo"
-    shutil.copytree(EXAMPLES, target, ignore=shutil.ignore_patterns(".connector-pipelines", "__pycache__"))
+    # build/ and target/: a Java example's outputs from a local run (the demo) are not part of it
+    ignore = shutil.ignore_patterns(".connector-pipelines", "__pycache__", "build", "target")
+    shutil.copytree(EXAMPLES, target, ignore=ignore)
     yield target
 
 

@@ -1,6 +1,7 @@
-"""Java connectors on the real daemon and registry: the example's own Maven build in the JDK
-container, its image on the Java base, its unit tests, a code-only rebuild, and publish of both
-platforms."""
+"""Java connectors on the real daemon: the example's own Maven build in the JDK container, its
+image on the Java base, a code-only rebuild, a failing unit test, and the same on Dagger. (Its
+passing test run and its publish of both platforms are in the runs over every example:
+test_test_command.py and test_publish.py.)"""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from registry.scratch_registry import ScratchRegistry
 from tests.integration.test_build import cli, run_in_image, spec_message
 from tests.integration.test_dagger_engine import dagger_engine, image_facts  # noqa: F401 (fixture)
-from tests.integration.test_publish import publish, report, scratch_registry  # noqa: F401 (fixture)
 from tests.integration.test_test_command import steps_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images")]
@@ -58,36 +57,14 @@ def test_build_runs_the_connectors_own_build_and_a_code_change_rebuilds_it(examp
         "Tiny Orders Spec, changed"
 
 
-def test_test_runs_qa_its_unit_tests_through_maven_and_the_smoke_run(examples_repo: Path, tmp_path: Path) -> None:
-    reports = tmp_path / "reports"
-    result = cli(examples_repo, "test", ORDERS, "--report-dir", str(reports), timeout=1800)
-    assert result.returncode == 0, result.stdout + result.stderr
-    steps = steps_of(reports)[ORDERS]
-    assert steps["qa"]["status"] == "success"
-    assert steps["unit"]["summary"] == "4 tests run, 0 failures, 0 errors, 0 skipped"
-    assert steps["smoke"]["status"] == "success" and "RECORD" in steps["smoke"]["summary"]
-
+def test_a_failing_java_unit_test_fails_the_unit_step_with_surefires_count(examples_repo: Path, tmp_path: Path) -> None:
+    """(The passing run is in test_test_command's run over every example.)"""
     test_file = folder(examples_repo) / "src/test/java/io/example/tinyorders/TinyOrdersSourceTest.java"
     test_file.write_text(test_file.read_text().replace("assertEquals(8, records", "assertEquals(9, records"))
     failing = cli(examples_repo, "test", ORDERS, "--only", "unit", "--report-dir", str(tmp_path / "failing"))
     assert failing.returncode == 1
     unit = steps_of(tmp_path / "failing")[ORDERS]["unit"]
-    assert unit["status"] == "failure" and "1 failures" in unit["summary"], unit
-
-
-def test_publish_pushes_both_platforms_of_the_java_image_and_verifies_them(
-        examples_repo: Path, scratch_registry: ScratchRegistry, tmp_path: Path) -> None:  # noqa: F811
-    store = tmp_path / "store"
-    run = publish(examples_repo, scratch_registry, store, ORDERS)
-    assert run.returncode == 0, run.stdout + run.stderr
-    index = scratch_registry.index(f"airbyte/{ORDERS}", "0.1.0")
-    assert sorted(m["platform"]["architecture"] for m in index["manifests"]) == ["amd64", "arm64"]
-    assert "linux/amd64" in report(run)[ORDERS]["verify"]["summary"]
-    assert "linux/arm64" in report(run)[ORDERS]["verify"]["summary"]
-    spec = json.loads((store / "specs" / "airbyte" / ORDERS / "0.1.0" / "spec.json").read_text())
-    assert spec["connectionSpecification"]["title"] == "Tiny Orders Spec"
-    oss = json.loads((store / "registries" / "v0" / "oss_registry.json").read_text())
-    assert f"airbyte/{ORDERS}" in {s["dockerRepository"] for s in oss["sources"]}
+    assert unit["status"] == "failure" and "4 tests run, 1 failures" in unit["summary"], unit
 
 
 def test_on_dagger_the_build_and_unit_tests_run_in_dagger_and_give_the_same_image(
