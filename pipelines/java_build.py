@@ -7,7 +7,9 @@ build downloads nothing. Dependencies come over the build network. The CA bundle
 becomes a PKCS12 trust store inside the container when it starts (made by the JDK's own classes,
 ``truststore.java``) and every JVM is pointed at it through JAVA_TOOL_OPTIONS; the container is
 removed afterwards, so the trust store never reaches an image. Java builds take turns
-(``concurrency``, default 1, as Airbyte forces for memory).
+(``concurrency``, default 1, as Airbyte forces for memory). On the Dagger engine the same
+container runs there: the monorepo uploaded, the cache a Dagger cache volume, the distribution
+exported back into the connector folder.
 
     result = await run_java_command(engine, connector, "build", options, log)
 """
