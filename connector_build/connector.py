@@ -92,6 +92,7 @@ class Connector:
             return "tagged language:manifest-only but has no manifest.yaml"
         if language is Language.PYTHON and not any((self.path / f).is_file() for f in PYTHON_BUILD_FILES):
             return "tagged language:python but has no pyproject.toml, setup.py or main.py"
-        if language is Language.JAVA and not any(self.path.glob("build.gradle*")):
-            return "tagged language:java but has no build.gradle"
+        java_build_files = [*self.path.glob("build.gradle*"), *self.path.glob("pom.xml")]
+        if language is Language.JAVA and not java_build_files:
+            return "tagged language:java but has no build.gradle or pom.xml"
         return None

@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connector_build.connector import Connector
+from connector_build.java import JavaSettings
 from connector_build.metadata_cache import MetadataCache, Outcome
 from connector_build.metadata_loader import load_metadata
 from connector_build.parse_cache import ParseCache
@@ -35,6 +36,7 @@ class RepoSettings(BaseModel):
     docs_dir: str = Field(default="docs/integrations", alias="docs-dir")
     image_mirrors: dict[str, str] = Field(default_factory=dict, alias="image-mirrors")
     assemble_manifest_only: bool = Field(default=True, alias="assemble-manifest-only")
+    java: JavaSettings = Field(default_factory=JavaSettings)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connector_build import poetry_lock
+from connector_build import java, poetry_lock
 from connector_build.connector import Connector, Language
 from connector_build.plan import (
     ContainerPlan,
@@ -100,6 +100,8 @@ class PythonProject:
 def plan_for(connector: Connector, platform: str) -> ContainerPlan:
     """The plan for ``connector`` on ``platform``; raises RecipeUnsupported or RecipeError."""
     language = connector.language
+    context_dir = connector.path
+    excludes: tuple[str, ...] = EXCLUDES
     if language is Language.MANIFEST_ONLY:
         stages = manifest_only_stages(connector)
     elif language is Language.PYTHON:
@@ -107,7 +109,8 @@ def plan_for(connector: Connector, platform: str) -> ContainerPlan:
     elif language is Language.DOCKERFILE:
         stages = [Stage("image", DockerfileBase("Dockerfile"))]
     elif language is Language.JAVA:
-        raise RecipeUnsupported("java connectors are not supported by this engine yet (add a Dockerfile to build one)")
+        stages = java_stages(connector)
+        context_dir, excludes = java.distribution_path(connector).parent, java.context_excludes(connector)
     else:
         raise RecipeUnsupported(f"no recipe for language '{connector.data.language_tag()}'")
     image = stages[-1]
@@ -117,7 +120,7 @@ def plan_for(connector: Connector, platform: str) -> ContainerPlan:
         image.operations[-1:-1] = identity
     else:
         image.operations.extend(identity)
-    plan = ContainerPlan(platform=platform, context_dir=connector.path, stages=stages, excludes=EXCLUDES,
+    plan = ContainerPlan(platform=platform, context_dir=context_dir, stages=stages, excludes=excludes,
                          generated_files=generated_files(connector))
     plan.validate()
     return plan
@@ -171,8 +174,20 @@ def read_lock(connector: Connector) -> poetry_lock.LockExport:
     return export
 
 
+def java_stages(connector: Connector) -> list[Stage]:
+    """The distribution the connector's own build made (pipelines/java_build.py), on the Java base."""
+    tar = java.distribution_path(connector)
+    if not tar.is_file():
+        raise RecipeError(f"{connector.relative_path}: no distribution {java.DISTRIBUTION_DIR}/{tar.name}; "
+                          "the connector's build (build-command under [tool.connector-pipelines.java]) makes it")
+    return java.java_stages(connector, connector.base_image or java.DEFAULT_BASE_IMAGE)
+
+
 def generated_files(connector: Connector) -> dict[str, str]:
-    """For a Poetry connector with a lock: the lock's export and the installer that reads it."""
+    """For a Poetry connector with a lock: the lock's export and the installer that reads it; for a
+    Java connector, its entrypoint base.sh."""
+    if connector.language is Language.JAVA:
+        return {f"{java.GENERATED_DIR}/base.sh": java.BASE_SH}
     if connector.language is not Language.PYTHON or not builds_from_lock(connector.path):
         return {}
     export = read_lock(connector)

@@ -33,7 +33,8 @@ def resolve_build_options(
             raise UserError(str(exc)) from None
         mirrors[source] = target
     return BuildOptions(image_mirrors=mirrors, ca_bundle=resolve_ca_bundle(ca_bundle), network=network,
-                        assemble_manifest_only=repo.settings.assemble_manifest_only if assemble is None else assemble)
+                        assemble_manifest_only=repo.settings.assemble_manifest_only if assemble is None else assemble,
+                        java=repo.settings.java)
 
 
 def resolve_ca_bundle(flag: Path | None) -> Path | None:

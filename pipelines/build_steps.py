@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import anyio
 
+from connector_build.connector import Language
 from connector_build.plan import platform_suffix
 from connector_build.protocol import ProtocolError, extract_spec, parse_output
 from connector_build.recipes import RecipeError, RecipeUnsupported, plan_for
 from pipelines.engines.base import BuildOptions, BuiltImage, Engine, RunResult, host_platform
+from pipelines.java_build import ensure_distribution
 from pipelines.logs import StepLog
 from pipelines.steps import ConnectorState, Outcome, StepFailed, StepSkipped
 
@@ -42,6 +44,9 @@ class BuildImages:
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
         connector = state.connector
+        distribution = None
+        if connector.language is Language.JAVA:
+            distribution = await ensure_distribution(self.engine, connector, self.options, log)
         try:
             plans = {p: plan_for(connector, p) for p in self.platforms}
         except RecipeUnsupported as exc:
@@ -66,7 +71,8 @@ class BuildImages:
         # Host platform first: later steps run the host image.
         order = sorted(built, key=lambda p: p != host_platform())
         state.images = {p: built[p] for p in order}
-        return Outcome(summary=", ".join(f"{built[p].reference} ({p})" for p in order),
+        summary = ", ".join(f"{built[p].reference} ({p})" for p in order)
+        return Outcome(summary=f"{distribution}; {summary}" if distribution else summary,
                        details={"images": {p: built[p].reference for p in order}})
 
 

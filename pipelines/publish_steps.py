@@ -97,7 +97,7 @@ class ValidateForPublish:
                 log.write(str(problem))
             raise StepFailed(str(exc.problems[0]) + (f" (+{len(exc.problems) - 1} more)"
                                                      if len(exc.problems) > 1 else "")) from None
-        if state.publish.mode is PublishMode.PUBLISH and connector.language in (Language.JAVA, Language.UNKNOWN):
+        if state.publish.mode is PublishMode.PUBLISH and connector.language is Language.UNKNOWN:
             # Like `build`, a skip with the reason, not a failure: nothing this tool can make.
             state.publish.mode = PublishMode.DONE
             raise StepSkipped(f"{connector.language.value} connectors cannot be built by this tool yet: "

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from connector_build.connector import Language
 from connector_build.unit_test_recipe import unit_test_folder, unit_test_plan_for
 from pipelines.engines.base import BuildOptions, Engine
+from pipelines.java_build import run_java_unit_tests
 from pipelines.logs import StepLog
 from pipelines.secret_stores import SecretStoreError
 from pipelines.steps import ConnectorState, Outcome, StepFailed, StepSkipped
@@ -27,12 +29,17 @@ class UnitTests:
     name: str = "unit"
 
     def skip_reason(self, state: ConnectorState) -> str | None:
+        if state.connector.language is Language.JAVA:
+            return None if state.images else "no image was built"
         if unit_test_folder(state.connector) is None:
             return "no unit_tests/ or tests/ folder (or not a Python connector)"
         return None if state.images else "no image was built"
 
     async def run(self, state: ConnectorState, log: StepLog) -> Outcome:
         connector = state.connector
+        if connector.language is Language.JAVA:
+            # Through its own build (test-command), in the JDK container: as airbyte-ci ran Gradle's `test`.
+            return await run_java_unit_tests(self.engine, connector, self.options, log)
         platform, image = next(iter(state.images.items()))
         plan = unit_test_plan_for(connector, image.image_id, platform)
         tag = f"{connector.docker_repository}:dev-tests"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the example monorepo (examples/monorepo):
 #   set up the machine (daemon, local registry, base images), install the tool,
-#   build and test every example connector, publish them to the local registry
+#   build and test every example connector (Python, manifest-only, and source-tiny-orders in
+#   Java, built with Maven in a JDK container), publish them to the local registry
 #   (localhost:5000, both platforms), and generate the OSS and Cloud registry JSON.
 #
 #     bash scripts/demo.sh            # the store ends up in .connector-pipelines/demo-store

@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 total=$SECONDS
 timings=()
-steps=(install-deps start-docker start-registry build-base-images)
+steps=(install-deps start-docker start-registry build-base-images build-java-base-images)
 [[ "${CP_SKIP_DAGGER_ENGINE:-}" == 1 ]] || steps+=(build-dagger-engine start-dagger-engine)
 [[ "${CP_SKIP_COSIGN:-}" == 1 ]] || steps+=(build-cosign) # the signature interop tests' cosign
 for step in "${steps[@]}"; do
@@ -24,6 +24,7 @@ summary="setup ok in $((SECONDS - total))s"
 summary+=" | docker $(docker info --format '{{.ServerVersion}} ({{.Driver}})')"
 summary+=" | registry $LOCAL_REGISTRY (credentials: $CP_REGISTRY_CREDENTIALS)"
 summary+=" | images $LOCAL_REGISTRY/airbyte/python-connector-base:4.0.2, $LOCAL_REGISTRY/airbyte/source-declarative-manifest:7.10.1"
+summary+=", $LOCAL_REGISTRY/airbyte/java-connector-base:2.0.1"
 summary+=" [${BASE_IMAGES_PLATFORMS:-linux/amd64 linux/arm64}]"
 [[ "${CP_SKIP_DAGGER_ENGINE:-}" == 1 ]] || summary+=" | dagger engine: $(head -1 "$CP_HOME/dagger-engine/engine.env")"
 summary+=" | steps: $(IFS=,; echo "${timings[*]}")"

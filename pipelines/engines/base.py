@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from connector_build.java import JavaSettings
 from connector_build.plan import ContainerPlan
 from pipelines.logs import StepLog
 from registry.auth import RegistryAuth
@@ -62,6 +63,8 @@ class BuildOptions:
     registry_auth: list[RegistryAuth] = field(default_factory=list)
     assemble_manifest_only: bool = True
     """Manifest-only images are assembled without a build (pipelines/assembled_steps.py)."""
+    java: JavaSettings = field(default_factory=JavaSettings)
+    """How Java connectors' own builds run (pipelines/java_build.py)."""
 
     def auth_for(self, registry: str) -> RegistryAuth | None:
         return next((auth for auth in self.registry_auth if auth.registry == registry), None)

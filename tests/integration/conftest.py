@@ -19,6 +19,7 @@ from tests.conftest import EXAMPLES
 
 PYTHON_BASE = "localhost:5000/airbyte/python-connector-base:4.0.2"
 MANIFEST_BASE = "localhost:5000/airbyte/source-declarative-manifest:7.10.1"
+JAVA_BASE = "localhost:5000/airbyte/java-connector-base:2.0.1"
 
 
 def missing(what: str) -> None:
@@ -61,7 +62,7 @@ def base_images(docker_client, local_registry: LocalRegistry) -> dict[str, str]:
     import httpx
 
     found = {}
-    for ref in (PYTHON_BASE, MANIFEST_BASE):
+    for ref in (PYTHON_BASE, MANIFEST_BASE, JAVA_BASE):
         name, tag = ref.split("/", 1)[1].rsplit(":", 1)
         response = httpx.head(f"http://{local_registry.address}/v2/{name}/manifests/{tag}",
                               auth=(local_registry.username, local_registry.password),
@@ -79,7 +80,9 @@ def examples_repo(tmp_path: Path) -> Iterator[Path]:
     if not (EXAMPLES / "airbyte-integrations").is_dir():
         pytest.fail(f"{EXAMPLES} is missing: the example monorepo is part of the project")
     target = tmp_path / "monorepo"
-    shutil.copytree(EXAMPLES, target, ignore=shutil.ignore_patterns(".connector-pipelines", "__pycache__"))
+    # build/ and target/: a Java example's outputs from a local run (the demo) are not part of it
+    ignore = shutil.ignore_patterns(".connector-pipelines", "__pycache__", "build", "target")
+    shutil.copytree(EXAMPLES, target, ignore=ignore)
     yield target
 
 

@@ -82,6 +82,9 @@ def test_publish_pushes_both_platforms_records_and_regenerates_then_does_nothing
     assert "airbyte/source-tiny-catalog" in oss_sources
     assert "airbyte/source-tiny-catalog" not in {s["dockerRepository"] for s in cloud["sources"]}  # cloud: off
     assert [d["dockerRepository"] for d in oss["destinations"]] == ["airbyte/destination-tiny-jsonl"]
+    java = scratch_registry.index("airbyte/source-tiny-orders", "0.1.0")  # the Java example, built by Maven
+    assert sorted(m["platform"]["architecture"] for m in java["manifests"]) == ["amd64", "arm64"]
+    assert "linux/arm64" in report(first)["source-tiny-orders"]["verify"]["summary"]
 
     digest = scratch_registry.digest("airbyte/source-tiny-weather", "0.2.0")
     second = publish(examples_repo, scratch_registry, store)

@@ -30,6 +30,9 @@ def test_examples_pass_qa_unit_and_smoke(examples_repo: Path, tmp_path: Path) ->
     assert "read (" in weather["smoke"]["summary"] and "RECORD" in weather["smoke"]["summary"]
     assert "state echoed" in steps["destination-tiny-jsonl"]["smoke"]["summary"]
     assert steps["source-tiny-catalog"]["unit"]["status"] == "skipped"
+    orders = steps["source-tiny-orders"]  # Java: its unit tests through Maven in the JDK container
+    assert orders["unit"]["summary"] == "4 tests run, 0 failures, 0 errors, 0 skipped"
+    assert orders["qa"]["status"] == "success" and orders["smoke"]["status"] == "success"
     assert {"report.json", "report.html", "junit.xml"} <= {p.name for p in reports.iterdir()}
 
 

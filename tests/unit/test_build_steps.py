@@ -64,19 +64,24 @@ def test_a_build_failure_fails_the_step_and_skips_spec(weather, tmp_path) -> Non
     ]
 
 
-def test_java_is_skipped_with_the_reason_and_archived_is_not_built(tmp_path) -> None:
-    write_connector(tmp_path, "source-java", language="java")
+def test_java_is_built_from_its_prebuilt_distribution_and_archived_is_not_built(tmp_path) -> None:
+    folder = write_connector(tmp_path, "source-java", language="java")
+    (folder / "pom.xml").write_text("<project/>")
+    tar = folder / "build" / "distributions" / "source-java.tar"
+    tar.parent.mkdir(parents=True)
+    tar.write_bytes(b"")  # newer than every source file: used as it is, no JDK container
     write_connector(tmp_path, "source-old", support="archived")
     monorepo = Monorepo.open(tmp_path)
     engine = FakeEngine()
-    java = build(monorepo.load_connector(monorepo.connectors_path / "source-java"), engine, tmp_path)
+    java = build(monorepo.load_connector(monorepo.connectors_path / "source-java"), engine, tmp_path, [host_platform()])
     old = build(monorepo.load_connector(monorepo.connectors_path / "source-old"), engine, tmp_path)
 
-    assert (java.steps[0].status, java.steps[0].summary) == (
-        StepStatus.SKIPPED, "java connectors are not supported by this engine yet (add a Dockerfile to build one)")
+    assert java.steps[0].status is StepStatus.SUCCESS
+    assert java.steps[0].summary.startswith("build/distributions/source-java.tar (prebuilt); ")
+    [(plan, _)] = engine.built
+    assert plan.context_dir == tar.parent and plan.labels()["io.airbyte.name"] == "airbyte/source-java"
     assert (old.steps[0].status, old.steps[0].summary) == (StepStatus.SKIPPED, "archived connector: no longer built")
-    assert [s.summary for s in (java.steps[1], old.steps[1])] == ["no image was built"] * 2
-    assert engine.built == []
+    assert old.steps[1].summary == "no image was built"
 
 
 @pytest.mark.parametrize(("result", "reason"), [

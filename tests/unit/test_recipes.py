@@ -9,7 +9,7 @@ import pytest
 from connector_build.images import ImageReference, resolve_base_image
 from connector_build.monorepo import Monorepo
 from connector_build.plan import ContainerPlan, ImageBase, Run, Stage
-from connector_build.recipes import RecipeError, RecipeUnsupported, plan_for
+from connector_build.recipes import RecipeError, plan_for
 from pipelines.engines.dockerfile_render import CA_BUNDLE_NAME, build_context, render_dockerfile
 from tests.conftest import write_connector
 
@@ -74,7 +74,7 @@ def test_manifest_only_copies_manifest_and_components_where_the_cdk_reads_them(t
 def test_missing_base_image_and_java_and_missing_manifest(tmp_path: Path) -> None:
     with pytest.raises(RecipeError, match="baseImage is missing"):
         plan_for(connector(tmp_path, "source-a", {"main.py": ""}, extra=""), "linux/amd64")
-    with pytest.raises(RecipeUnsupported, match="java"):
+    with pytest.raises(RecipeError, match="no distribution build/distributions/source-b.tar"):
         plan_for(connector(tmp_path, "source-b", {}, language="java"), "linux/amd64")
     with pytest.raises(RecipeError, match="without manifest.yaml"):
         plan_for(connector(tmp_path, "source-c", {}, language="manifest-only"), "linux/amd64")
