@@ -11,7 +11,7 @@ registry) and the ``unyank`` that undoes it, alternately, plus the same yank in 
 
 Then ``rollout promote`` of 19 release candidates in one call, in process: each of the 19 gets a
 progressive-rollout candidate (next minor, ``-rc.1``) recorded and in ``release_candidate/``; its
-image is a manifest in the tests' in-process registry (``tests/unit/fakes.py``, so the times are
+image is a manifest in an in-process registry (``registry/memory_registry.py``, so the times are
 the store's and the registries', not a network's). Timed: the 19 promotions (tag by digest, files
 rewritten, latest/ moved, markers) and the registries regenerated; reset (not timed) between runs.
 """
@@ -38,10 +38,10 @@ from connector_build import versions  # noqa: E402
 from connector_build.monorepo import Monorepo  # noqa: E402
 from registry import layout, releases  # noqa: E402
 from registry.compile import generate_registries  # noqa: E402
+from registry.memory_registry import MemoryRegistry as FakeRegistry  # noqa: E402
 from registry.rollout import promote  # noqa: E402
 from registry.store import Store  # noqa: E402
 from registry.yank import unyank, yank  # noqa: E402
-from tests.unit.fakes import FakeRegistry  # noqa: E402
 
 YANKED = 19
 
