@@ -31,6 +31,7 @@ from typing import Any
 import anyio
 
 from connector_build.problems import UserError
+from registry import layout
 from registry.processes import pid_alive
 from registry.store import Store
 
@@ -214,13 +215,43 @@ def is_stale(holder: dict[str, Any], default_lease_s: float) -> bool:
     return dt.datetime.now(dt.UTC) - renewed > dt.timedelta(seconds=lease_s)
 
 
-def check_atomic_create(store: Store) -> None:
-    if store.is_local or _in_process(store) or _backend_creates_atomically(store):
+def check_atomic_create(store: Store, *, probe: bool = True) -> None:
+    """Refuse a store whose create-only write is missing, or (``probe``: one write, once per process)
+    ignored by its server."""
+    if store.is_local or _in_process(store):
         return
-    raise AtomicCreateUnsupported(
-        f"store {store.url}: its fsspec backend ({type(store.fs).__name__}) has no create-only write, so "
-        "publishers could not lock it safely; use a folder, or an s3fs/gcsfs version whose pipe_file "
-        "supports mode='create'")
+    if not _backend_creates_atomically(store):
+        raise AtomicCreateUnsupported(
+            f"store {store.url}: its fsspec backend ({type(store.fs).__name__}) has no create-only write, so "
+            "publishers could not lock it safely; use a folder, or an s3fs/gcsfs version whose pipe_file "
+            "supports mode='create'")
+    if probe and (id(store.fs), store.url) not in _HONOURED:
+        _check_server_honours_create(store)
+        _HONOURED.add((id(store.fs), store.url))
+
+
+_HONOURED: set[tuple[int, str]] = set()
+"""Stores whose server was seen refusing a second create-only write, in this process."""
+
+
+def _check_server_honours_create(store: Store) -> None:
+    """Create one probe object twice with the create-only write: the second must be refused.
+
+    S3-compatible servers that predate conditional writes accept ``If-None-Match: *`` and overwrite
+    anyway; on such a server two publishers would both "win" a lease, so it is refused here.
+    """
+    probe = f"{layout.LOCKS_DIR}/.create-probe-{uuid.uuid4().hex}"
+    try:
+        if not create_exclusive(store, probe, b"probe"):
+            raise AtomicCreateUnsupported(f"store {store.url}: a create-only write of a new object was refused; "
+                                          "cannot tell whether the store honours conditional writes")
+        if create_exclusive(store, probe, b"probe again"):
+            raise AtomicCreateUnsupported(
+                f"store {store.url}: the server ignores create-only writes (a second S3 If-None-Match: * / GCS "
+                "ifGenerationMatch=0 write of the same object succeeded), so publishers could not lock it "
+                "safely; use a server that honours conditional writes, or a folder")
+    finally:
+        store.delete(probe)
 
 
 def create_exclusive(store: Store, path: str, data: bytes) -> bool:
@@ -241,11 +272,60 @@ def create_exclusive(store: Store, path: str, data: bytes) -> bool:
     parent = str(PurePosixPath(full).parent)
     if _in_process(store):
         store.fs.makedirs(parent, exist_ok=True)
+    _send_puts_without_expect_continue(store)
     try:
         store.fs.pipe_file(full, data, mode="create")
     except FileExistsError:
         return False
+    except OSError as exc:
+        if _lost_conditional_write(exc):
+            return False
+        raise
     return True
+
+
+def _send_puts_without_expect_continue(store: Store) -> None:
+    """S3 PUTs without ``Expect: 100-continue``, which botocore adds to every PutObject.
+
+    A server that refuses a conditional PUT from its headers alone answers 412 before asking for
+    the body (Go's net/http does so, and closes); aiohttp, under aiobotocore, then waits for a
+    ``100 Continue`` that never comes, until the read timeout, and retries: a lost lease race
+    hung for minutes. Leases are a few hundred bytes, so the body goes with the headers.
+    """
+    connect = getattr(store.fs, "connect", None)
+    if "s3" not in _protocols(store) or connect is None:
+        return
+    client = connect()
+    client.meta.events.register("request-created.s3.PutObject", _drop_expect_header,
+                                unique_id="connector-pipelines-no-expect-continue")
+
+
+def _drop_expect_header(request: Any, **_: Any) -> None:
+    if "Expect" in request.headers:
+        del request.headers["Expect"]
+
+
+def _protocols(store: Store) -> set[str]:
+    protocol = store.fs.protocol
+    return {protocol} if isinstance(protocol, str) else set(protocol)
+
+
+_LOST_CONDITIONS = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+
+
+def _lost_conditional_write(exc: OSError) -> bool:
+    """An S3 412 (the object exists) or 409 (a concurrent conditional write won).
+
+    s3fs turns a 412 into FileExistsError only when the error names the ``If-None-Match`` condition
+    (s3fs/errors.py, translate_boto_error), as AWS does; S3-compatible servers that leave the
+    condition out (gofakes3) give an OSError whose cause is botocore's ClientError.
+    """
+    response = getattr(exc.__cause__, "response", None)
+    if not isinstance(response, dict):
+        return False
+    code = (response.get("Error") or {}).get("Code")
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    return code in _LOST_CONDITIONS or status in (409, 412)
 
 
 def _in_process(store: Store) -> bool:

@@ -100,7 +100,7 @@ def publish(
     store_url = store if store and "://" in store else str(Path(store).resolve()) if store \
         else str(repo.root / ".connector-pipelines" / "store")
     target_store = Store.open(store_url)
-    check_atomic_create(target_store)  # parallel publishers need it: refuse now, in one line
+    check_atomic_create(target_store, probe=not dry_run)  # publishers need it: refuse now, in one line
     lease_settings = LeaseSettings(lease_s=lock_lease, wait_s=lock_timeout)
     key = signing_key_from(signing_key.resolve() if signing_key else None)  # a bad key or password fails here
     auth = registry_auth(registry)

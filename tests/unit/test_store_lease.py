@@ -160,13 +160,43 @@ class NoCreateFileSystem(AbstractFileSystem):
 
 
 class CreatingFileSystem(AbstractFileSystem):
+    """An object store whose server honours (or, ``honours=False``, ignores) the create-only write."""
+
     protocol = "cp-i12-creating"
+    honours = True
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.objects: dict[str, bytes] = {}
 
     async def _pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: object) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # only its signature is looked at
+
+    def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: object) -> None:
+        if mode == "create" and self.honours and path in self.objects:
+            raise FileExistsError(path)
+        self.objects[path] = value
+
+    def rm_file(self, path: str) -> None:
+        if self.objects.pop(path, None) is None:
+            raise FileNotFoundError(path)
+
+
+class IgnoringFileSystem(CreatingFileSystem):
+    protocol = "cp-i12-ignoring"
+    honours = False
 
 
 def test_an_object_store_without_atomic_create_is_refused_with_the_reason() -> None:
     with pytest.raises(AtomicCreateUnsupported, match=r"no create-only write.*mode='create'"):
         lease(Store(NoCreateFileSystem(), "bucket", "cp-i12-nocreate://bucket"))
-    lease(Store(CreatingFileSystem(), "bucket", "cp-i12-creating://bucket"))  # accepted: it has its own
+    creating = CreatingFileSystem(skip_instance_cache=True)
+    lease(Store(creating, "bucket", f"cp-i12-creating://bucket-{uuid.uuid4().hex}"))  # accepted: it has its own
+    assert creating.objects == {}, "the probe object is removed"
+
+
+def test_a_server_that_ignores_the_create_only_write_is_refused_before_any_lease() -> None:
+    ignoring = IgnoringFileSystem(skip_instance_cache=True)
+    with pytest.raises(AtomicCreateUnsupported, match=r"server ignores create-only writes.*If-None-Match"):
+        lease(Store(ignoring, "bucket", f"cp-i12-ignoring://bucket-{uuid.uuid4().hex}"))
+    assert ignoring.objects == {}, "the probe object is removed"
