@@ -92,7 +92,7 @@ class Store:
         if existing is not None and hashlib.md5(existing).digest() == hashlib.md5(data).digest():
             return False
         if self.is_local:
-            _replace_local_file(Path(full), data)
+            replace_local_file(Path(full), data)
         elif _protocols(self.fs) & OBJECT_STORE_PROTOCOLS:
             self.fs.pipe_file(full, data)
         else:
@@ -123,7 +123,7 @@ class Store:
         if self.is_local:  # os.walk is ten times faster than fsspec's walk over thousands of folders
             top = self._full(folder)
             return sorted(f"{base}/{name}"[len(prefix):] for base, _, names in os.walk(top) for name in names
-                          if not _is_temp(name))
+                          if not is_temp_name(name))
         try:
             found = self.fs.find(self._full(folder))
         except FileNotFoundError:
@@ -169,7 +169,7 @@ class Store:
         return f"{self.root}/{path}"
 
 
-def _is_temp(name: str) -> bool:
+def is_temp_name(name: str) -> bool:
     return name.startswith(".") and name.endswith(".tmp")
 
 
@@ -178,7 +178,7 @@ def _protocols(fs: fsspec.AbstractFileSystem) -> set[str]:
     return {protocol} if isinstance(protocol, str) else set(protocol)
 
 
-def _replace_local_file(target: Path, data: bytes) -> None:
+def replace_local_file(target: Path, data: bytes) -> None:
     """Temp file in the same folder, fsync, rename over the target, fsync the folder."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")

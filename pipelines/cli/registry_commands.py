@@ -332,13 +332,23 @@ def serve(
 
 
 def _sync_hint(url: str) -> str:
-    """The usual command that copies a bucket to ./store, rerun to pick up what publish adds."""
-    scheme = url.split("://", 1)[0].lower()
-    if scheme in ("s3", "s3a"):
-        return f"`aws s3 sync {url} ./store`"
-    if scheme in ("gs", "gcs"):
-        return f"`gcloud storage rsync -r {url} ./store`"
-    return f"`rclone sync` or fsspec's `get('{url}', './store', recursive=True)`"
+    """The command that copies a bucket to ./store, rerun to pick up what publish adds."""
+    return f"`connector-pipelines registry sync --store {url} ./store`"
+
+
+@app.command("sync")
+def sync(
+    ctx: typer.Context,
+    target: Path = typer.Argument(..., help="Folder on this machine to copy the store into (created if absent)."),
+    store: StoreOption = None,
+) -> None:
+    """Copy a store (a bucket) down to a folder for `registry serve`; rerun it to pick up changes."""
+    from registry.store_sync import sync_store
+
+    source = open_store(ctx, store, must_exist=False)
+    result = sync_store(source, target.expanduser().resolve())
+    console.print(escape(f"{source.url} -> {target}: {len(result.copied)} copied, {len(result.unchanged)} unchanged, "
+                         f"{len(result.removed)} removed"), highlight=False, soft_wrap=True)
 
 
 def open_store(ctx: typer.Context, value: str | None, *, must_exist: bool) -> Store:

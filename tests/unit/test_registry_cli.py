@@ -120,7 +120,8 @@ def test_serve_on_a_taken_port(tmp_path: Path) -> None:
 
 def test_serve_from_a_bucket_says_how_to_sync_one() -> None:
     assert_one_line_error(run("registry", "serve", "--store", "s3://bucket/registry"),
-                          "serve needs a store folder on this machine", "aws s3 sync s3://bucket/registry ./store")
+                          "serve needs a store folder on this machine",
+                          "connector-pipelines registry sync --store s3://bucket/registry ./store")
 
 
 def test_a_preview_is_a_store_that_registry_serve_serves_as_it_is(monorepo: Path, spec_cache: Path,
