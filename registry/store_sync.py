@@ -5,9 +5,10 @@
 
 Rerun it to pick up what later publishes and yanks changed: only files whose content differs are
 downloaded (the object's MD5 from the listing, S3's ETag or GCS's md5Hash, against the local
-file's), files gone from the store are removed, and the store's own bookkeeping (leases) stays
-behind. Each file is replaced atomically, and the registries are written last, so a server
-reading the folder during a sync never lists a version whose files have not arrived yet.
+file's), files gone from the store are removed (in the store's own folders only), and the
+store's bookkeeping (leases) stays behind. Each file is replaced atomically, and the registries
+are written last, so a server reading the folder during a sync never lists a version whose files
+have not arrived yet.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ _LAST = ("registries/",)
 """Copied after everything else: they name files that must already be there."""
 _SKIPPED = (f"{layout.LOCKS_DIR.split('/')[0]}/",)
 """The store's bookkeeping (leases), which a served copy has no use for."""
+_LAYOUT_FOLDERS = (layout.METADATA_DIR, "specs", "connector_dependencies", "registries")
+"""The folders a store has (see :mod:`registry.layout`): the only ones a sync removes files from."""
 _HEX_MD5 = re.compile(r'^"?([0-9a-f]{32})"?$')
 
 
@@ -53,12 +56,15 @@ def sync_store(store: Store, target: Path) -> SyncResult:
         data = store.read_bytes(path)
         if data is None:  # deleted since the listing: the next sync removes the local copy
             continue
+        if local.is_file() and local.read_bytes() == data:  # no checksum listed, and the same after all
+            result.unchanged.append(path)
+            continue
         replace_local_file(local, data)
         result.copied.append(path)
-    if target.is_dir():
-        for local in sorted(p for p in target.rglob("*") if p.is_file()):
+    for folder in _LAYOUT_FOLDERS:  # nothing else in the target is touched: it may not be a copy at all
+        for local in sorted(p for p in (target / folder).rglob("*") if p.is_file()):
             path = local.relative_to(target).as_posix()
-            if path not in remote and not path.startswith(_SKIPPED) and not is_temp_name(local.name):
+            if path not in remote and not is_temp_name(local.name):
                 local.unlink()
                 result.removed.append(path)
     return result
@@ -81,7 +87,7 @@ def _same_content(local: Path, info: dict[str, Any]) -> bool:
         return False
     wanted = _listed_md5(info)
     if wanted is None:
-        return False  # no checksum listed: download to be sure
+        return False  # no checksum listed: download and compare
     return hashlib.md5(local.read_bytes()).hexdigest() == wanted
 
 

@@ -57,8 +57,8 @@ class ObjectStoreServer:
     """Variables a client process needs (merged into ``os.environ`` for the CLI in subprocesses)."""
     secrets: list[str] = field(default_factory=list)
     """Values that must never appear in any output."""
+    log: Path = Path("/dev/null")
     process: subprocess.Popen | None = None
-    log: Path | None = None
 
     def url(self, prefix: str = "store") -> str:
         return f"{self.scheme}://{BUCKET}/{prefix}"
@@ -98,7 +98,7 @@ class ObjectStoreServer:
                 pass
             if self.process is not None and self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                pytest.fail(f"{self.scheme} server did not come up: {self.log.read_text() if self.log else ''}")
+                pytest.fail(f"{self.scheme} server did not come up: {self.log.read_text()}")
             time.sleep(0.1)
 
 

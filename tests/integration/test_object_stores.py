@@ -2,7 +2,7 @@
 
 Real daemon, real scratch registry, a real object-store server per test on a loopback port; the CLI
 in subprocesses, configured the way a user configures s3fs and gcsfs (environment variables).
-Publish, yank, registry regeneration, `registry sync` to a folder and `registry serve` from it;
+Publish, promote, yank, registry regeneration, `registry sync` to a folder and `registry serve` from it;
 leases by the backend's own create-only write, and a server that ignores it is refused.
 """
 
@@ -30,8 +30,8 @@ from tests.integration.object_stores import (  # noqa: F401 (object_store is a f
     object_store,
 )
 from tests.integration.test_publish import scratch_registry  # noqa: F401 (a fixture)
-from tests.integration.test_publish_at_scale import set_version
 from tests.integration.test_registry_browser import free_port, running_server
+from tests.integration.test_rollout import make_candidate
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images")]
 
@@ -60,6 +60,16 @@ def publish(server: ObjectStoreServer, repo: Path, registry: ScratchRegistry, re
                "--report-dir", str(reports), *args, registry=registry)
 
 
+def images(registry: ScratchRegistry) -> tuple[str, str]:
+    """The image registry whose `latest` tags promote, yank and unyank move."""
+    return "--registry", registry.address
+
+
+def oss_entry(store: Store) -> dict:
+    document = json.loads(store.read_bytes(layout.registry_file("oss")) or b"{}")
+    return next(e for e in document["sources"] if e["dockerRepository"] == REPOSITORY)
+
+
 def entry_tags(store: Store, registry: str = "oss") -> dict[str, str]:
     raw = store.read_bytes(layout.registry_file(registry))
     assert raw is not None, f"no {registry} registry in {store.url}"
@@ -75,30 +85,41 @@ def assert_no_secret_in(folder: Path, server: ObjectStoreServer) -> None:
                 assert secret not in text, f"a credential in {path}"
 
 
-def test_publish_yank_regenerate_then_serve_a_synced_copy(
+def test_publish_promote_yank_regenerate_then_serve_a_synced_copy(
         object_store: ObjectStoreServer, examples_repo: Path, scratch_registry: ScratchRegistry,  # noqa: F811
         tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     first = publish(object_store, examples_repo, scratch_registry, reports / "1")
     assert first.returncode == 0, first.stdout + first.stderr
-    set_version(examples_repo, CATALOG, "1.0.1")
+    make_candidate(examples_repo, "1.1.0-rc.1")
     second = publish(object_store, examples_repo, scratch_registry, reports / "2")
     assert second.returncode == 0, second.stdout + second.stderr
 
     store = object_store.open_store()
-    assert store.exists(layout.marker(REPOSITORY, "1.0.0")) and store.exists(layout.marker(REPOSITORY, "1.0.1"))
-    assert json.loads(store.read_bytes(layout.channel_file(REPOSITORY, "latest", "oss.json")) or b"{}")[
-        "dockerImageTag"] == "1.0.1"
-    assert entry_tags(store)[REPOSITORY] == "1.0.1" and REPOSITORY not in entry_tags(store, "cloud")
-    assert scratch_registry.digest(REPOSITORY, "1.0.1") is not None
+    assert store.exists(layout.marker(REPOSITORY, "1.0.0")) and store.exists(layout.marker(REPOSITORY, "1.1.0-rc.1"))
+    assert entry_tags(store)[REPOSITORY] == "1.0.0" and REPOSITORY not in entry_tags(store, "cloud")
+    assert list(oss_entry(store)["releases"]["releaseCandidates"]) == ["1.1.0-rc.1"]
+    released, candidate = (scratch_registry.digest(REPOSITORY, tag) for tag in ("1.0.0", "1.1.0-rc.1"))
+    assert candidate is not None and scratch_registry.digest(REPOSITORY, "latest") == released
 
-    yanked = cli(object_store, "yank", CATALOG, "1.0.1", "--reason", "breaks incremental sync",
-                 "--store", object_store.url(), "--base-url", BASE_URL)
+    promoted = cli(object_store, "rollout", "promote", CATALOG, *images(scratch_registry), "--store",
+                   object_store.url(), "--base-url", BASE_URL, registry=scratch_registry)
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    assert scratch_registry.digest(REPOSITORY, "1.1.0") == candidate == scratch_registry.digest(REPOSITORY, "latest")
+    assert store.exists(layout.marker(REPOSITORY, "1.1.0"))
+    assert json.loads(store.read_bytes(layout.channel_file(REPOSITORY, "latest", "oss.json")) or b"{}")[
+        "dockerImageTag"] == "1.1.0"
+    assert entry_tags(store)[REPOSITORY] == "1.1.0" and "releaseCandidates" not in oss_entry(store)["releases"]
+
+    yanked = cli(object_store, "yank", CATALOG, "1.1.0", "--reason", "breaks incremental sync",
+                 *images(scratch_registry), "--store", object_store.url(), "--base-url", BASE_URL,
+                 registry=scratch_registry)
     assert yanked.returncode == 0, yanked.stdout + yanked.stderr
-    marker = json.loads(store.read_bytes(layout.yank_marker(REPOSITORY, "1.0.1")) or b"{}")
+    marker = json.loads(store.read_bytes(layout.yank_marker(REPOSITORY, "1.1.0")) or b"{}")
     assert marker["reason"] == "breaks incremental sync"
     assert entry_tags(store)[REPOSITORY] == "1.0.0" and REPOSITORY not in entry_tags(store, "cloud")
-    assert scratch_registry.digest(REPOSITORY, "1.0.1") is not None, "the image stays for anyone pinned to it"
+    assert scratch_registry.digest(REPOSITORY, "1.1.0") == candidate, "the image stays for anyone pinned to it"
+    assert scratch_registry.digest(REPOSITORY, "latest") == released
 
     for name in ("oss", "cloud"):  # regeneration rebuilds the registries from the bucket's entries
         assert store.delete(layout.registry_file(name))
@@ -122,18 +143,20 @@ def test_publish_yank_regenerate_then_serve_a_synced_copy(
     with running_server(copy, free_port()) as url:
         got = httpx.get(f"{url}/files/{layout.registry_file('oss')}", timeout=30)
         assert got.status_code == 200 and got.content == served_registry
-        got = httpx.get(f"{url}/files/{layout.yank_marker(REPOSITORY, '1.0.1')}", timeout=30)
+        got = httpx.get(f"{url}/files/{layout.yank_marker(REPOSITORY, '1.1.0')}", timeout=30)
         assert got.status_code == 200 and got.json()["reason"] == "breaks incremental sync"
         assert "source-tiny-catalog" in httpx.get(f"{url}/", timeout=30).text
 
-        unyanked = cli(object_store, "unyank", CATALOG, "1.0.1", "--store", object_store.url(), "--base-url", BASE_URL)
+        unyanked = cli(object_store, "unyank", CATALOG, "1.1.0", *images(scratch_registry), "--store",
+                       object_store.url(), "--base-url", BASE_URL, registry=scratch_registry)
         assert unyanked.returncode == 0, unyanked.stdout + unyanked.stderr
         again = cli(object_store, "registry", "sync", "--store", object_store.url(), str(copy))
         assert again.returncode == 0, again.stdout + again.stderr
         assert "1 removed" in again.stdout, again.stdout  # the yank marker
-        assert not (copy / layout.yank_marker(REPOSITORY, "1.0.1")).exists()
+        assert not (copy / layout.yank_marker(REPOSITORY, "1.1.0")).exists()
         document = httpx.get(f"{url}/files/{layout.registry_file('oss')}", timeout=30).json()
-        assert {e["dockerRepository"]: e["dockerImageTag"] for e in document["sources"]}[REPOSITORY] == "1.0.1"
+        assert {e["dockerRepository"]: e["dockerImageTag"] for e in document["sources"]}[REPOSITORY] == "1.1.0"
+        assert scratch_registry.digest(REPOSITORY, "latest") == candidate
 
     unchanged = cli(object_store, "registry", "sync", "--store", object_store.url(), str(copy))
     assert " 0 copied" in unchanged.stdout and " 0 removed" in unchanged.stdout, unchanged.stdout
@@ -176,7 +199,7 @@ def dropping_conditions(upstream: str) -> Iterator[str]:
             body = self.rfile.read(length) if length else b""
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "if-none-match")}
             target = httpx.URL(self.path)
-            params = [(k, v) for k, v in target.params.multi_items() if k != "ifGenerationMatch"]
+            params = httpx.QueryParams([(k, v) for k, v in target.params.multi_items() if k != "ifGenerationMatch"])
             answer = client.request(self.command, target.path, params=params, headers=headers, content=body)
             self.send_response(answer.status_code)
             for key, value in answer.headers.items():
