@@ -20,7 +20,10 @@ bash scripts/install-python.sh >"$install_log" 2>&1 &
 install_pid=$!
 # The demo runs on the Docker engine: the Dagger engine (a 20-minute Go build on a fresh machine)
 # is left to `.ci/run` and to `bash scripts/setup.sh`.
-CP_SKIP_DAGGER_ENGINE="${CP_SKIP_DAGGER_ENGINE:-1}" bash scripts/setup.sh
+# The demo runs on the Docker engine and needs none of the test-only tools (cosign, the S3/GCS
+# servers): a first run skips their Go builds unless asked otherwise.
+CP_SKIP_DAGGER_ENGINE="${CP_SKIP_DAGGER_ENGINE:-1}" CP_SKIP_COSIGN="${CP_SKIP_COSIGN:-1}" \
+    CP_SKIP_OBJECT_STORES="${CP_SKIP_OBJECT_STORES:-1}" bash scripts/setup.sh
 wait "$install_pid" || { cat "$install_log" >&2; die "install-python.sh failed"; }
 cat "$install_log" >&2
 

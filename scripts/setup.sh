@@ -10,7 +10,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 total=$SECONDS
 timings=()
-steps=(install-deps start-docker start-registry build-base-images build-java-base-images build-object-stores)
+steps=(install-deps start-docker start-registry build-base-images build-java-base-images)
+[[ "${CP_SKIP_OBJECT_STORES:-}" == 1 ]] || steps+=(build-object-stores) # the bucket-store tests' S3/GCS servers
 [[ "${CP_SKIP_DAGGER_ENGINE:-}" == 1 ]] || steps+=(build-dagger-engine start-dagger-engine)
 [[ "${CP_SKIP_COSIGN:-}" == 1 ]] || steps+=(build-cosign) # the signature interop tests' cosign
 for step in "${steps[@]}"; do
