@@ -17,14 +17,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 COSIGN_MODULE=github.com/sigstore/cosign/v2
 COSIGN_VERSION="${COSIGN_VERSION:-v2.6.5}"
 
-find_go() {
-    local candidate
-    for candidate in "$(command -v go || true)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
-        [[ -n "$candidate" && -x "$candidate" ]] && { printf '%s\n' "$candidate"; return 0; }
-    done
-    return 1
-}
-
 dir="$(state_dir "cosign/$COSIGN_VERSION")"
 bin="$dir/cosign"
 if [[ ! -x "$bin" ]]; then

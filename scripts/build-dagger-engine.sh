@@ -31,13 +31,6 @@ HOST_CA=/etc/ssl/certs/ca-certificates.crt
 
 # ------------------------------------------------------------------ Go toolchain
 
-find_go() {
-    local candidate
-    for candidate in "$(command -v go || true)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
-        [[ -n "$candidate" && -x "$candidate" ]] && { printf '%s\n' "$candidate"; return 0; }
-    done
-    return 1
-}
 GO="$(find_go)" || die "no Go toolchain: install Go >= 1.21 (it fetches the release go.mod asks for)"
 
 # ------------------------------------------------------------------ binaries

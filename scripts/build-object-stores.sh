@@ -19,13 +19,6 @@ declare -A SERVERS=(
     [github.com/fsouza/fake-gcs-server@v1.56.1]=fake-gcs-server
 )
 
-find_go() {
-    local candidate
-    for candidate in "$(command -v go || true)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
-        [[ -n "$candidate" && -x "$candidate" ]] && { printf '%s\n' "$candidate"; return 0; }
-    done
-    return 1
-}
 GO="$(find_go)" || die "no Go toolchain: install Go >= 1.26 (fake-gcs-server's go.mod asks for it)"
 
 state="$(state_dir object-stores)"

@@ -31,6 +31,15 @@ die() { log "ERROR: $*"; exit 1; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
 # state_dir [SUBDIR]: create and print $CP_HOME[/SUBDIR].
+# find_go: print the Go toolchain to build with (PATH first, then the usual install places).
+find_go() {
+    local candidate
+    for candidate in "$(command -v go || true)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
+        [[ -n "$candidate" && -x "$candidate" ]] && { printf '%s\n' "$candidate"; return 0; }
+    done
+    return 1
+}
+
 state_dir() {
     local dir="$CP_HOME${1:+/$1}"
     mkdir -p "$dir"
