@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import httpx
 import pytest
 
 from pipelines.local_registry import STATE_DIR
+from registry.scratch_registry import free_port
 from registry.store import Store
 
 BUILT = STATE_DIR / "object-stores" / "current.env"
@@ -42,11 +42,6 @@ def server_binary(variable: str) -> Path:
         pytest.skip(message)
     return path
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

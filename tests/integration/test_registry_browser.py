@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from connector_build.metadata_loader import load_metadata
 from registry.compile import generate_registries
 from registry.entries import registry_coordinates, write_registry_entries
 from registry.models import REGISTRIES
+from registry.scratch_registry import free_port
 from registry.store import Store
 
 pytest_plugins = ("tests.browser",)
@@ -34,11 +34,6 @@ PROJECT = Path(__file__).resolve().parents[2]
 CONNECTORS = (PROJECT / ".." / "shared" / "fixtures" / "airbyte" / "connectors").resolve()
 REAL_REGISTRIES = (PROJECT / ".." / "shared" / "fixtures" / "airbyte" / "registries").resolve()
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def publish_fixture_connectors(store: Store, base_url: str) -> None:
