@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from pipelines.cli.console import console, error_console
-from pipelines.cli.registry_commands import BaseUrlOption, StoreOption, open_store, print_problems
-from pipelines.cli.yank_commands import image_registry, registry_errors
+from pipelines.cli.registry_commands import BaseUrlOption, StoreOption, open_store
+from pipelines.cli.yank_commands import image_registry, print_default_changes, registry_errors
 
 if TYPE_CHECKING:
     from registry.rollout import RolloutResult
@@ -88,7 +88,6 @@ def _print(result: RolloutResult, dry_run: bool) -> None:
             console.print(line, highlight=False, soft_wrap=True)
         console.print(f"[bold]dry run:[/] {len(result.planned)} action(s) planned, nothing touched")
         return
-    moves = {move.repository: move for move in result.tag_moves}
     for promotion in result.promoted:
         finished = " (finishing an interrupted promote)" if promotion.resumed else ""
         console.print(f"{promotion.repository}: {promotion.candidate} promoted to {promotion.release} "
@@ -96,11 +95,4 @@ def _print(result: RolloutResult, dry_run: bool) -> None:
     for repository, candidate in result.rolled_back:
         console.print(f"{repository}: {candidate} rolled back (left releaseCandidates)", highlight=False,
                       soft_wrap=True)
-    for repository, before, after in result.defaults:
-        moved = f"{before or 'none'} -> {after or 'none'}" if before != after else f"stays {after or 'none'}"
-        tag = f"; {moves[repository].summary()}" if repository in moves else ""
-        console.print(f"{repository}: registry entry {moved}{tag}", highlight=False, soft_wrap=True)
-    if result.registries:
-        print_problems(*result.registries)
-        oss, cloud = result.registries
-        console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} connector(s)", highlight=False)
+    print_default_changes(result.defaults, result.tag_moves, result.registries)

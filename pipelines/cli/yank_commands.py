@@ -8,7 +8,7 @@ Registry modules are imported inside the commands so ``--help`` stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -18,6 +18,8 @@ from pipelines.cli.console import console, error_console
 from pipelines.cli.registry_commands import BaseUrlOption, StoreOption, open_store, print_problems
 
 if TYPE_CHECKING:
+    from registry.compile import CompiledRegistry
+    from registry.latest_tag import TagMove
     from registry.yank import ImageRegistry, YankResult
 
 T = TypeVar("T")
@@ -109,13 +111,19 @@ def _pairs(targets: list[str]) -> list[tuple[str, str]]:
 def _print(result: YankResult, done: str) -> None:
     for line in result.unchanged:
         error_console.print(f"[yellow]{line}: already {done}[/]", highlight=False)
-    moves = {move.repository: move for move in result.tag_moves}
-    for repository, before, after in result.changes:
-        moved = f"{before or 'none'} -> {after or 'none (left the registries)'}" if before != after \
-            else f"stays {after or 'none'}"
+    print_default_changes(result.changes, result.tag_moves, result.registries, left="none (left the registries)")
+
+
+def print_default_changes(changes: Iterable[tuple[str, str | None, str | None]], tag_moves: Iterable[TagMove],
+                          registries: tuple[CompiledRegistry, CompiledRegistry] | None, *, left: str = "none") -> None:
+    """Each connector's registry default before -> after (with its ``latest`` tag move), then the
+    regenerated registries: what yank, unyank, promote and rollback all end with."""
+    moves = {move.repository: move for move in tag_moves}
+    for repository, before, after in changes:
+        moved = f"{before or 'none'} -> {after or left}" if before != after else f"stays {after or 'none'}"
         tag = f"; {moves[repository].summary()}" if repository in moves else ""
         console.print(f"{repository}: registry entry {moved}{tag}", highlight=False, soft_wrap=True)
-    if result.registries:
-        print_problems(*result.registries)
-        oss, cloud = result.registries
+    if registries:
+        print_problems(*registries)
+        oss, cloud = registries
         console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} connector(s)", highlight=False)
