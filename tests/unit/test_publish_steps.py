@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -41,13 +39,6 @@ def monorepo() -> Monorepo:
 def connector(monorepo: Monorepo, name: str = "source-tiny-weather") -> Connector:
     return monorepo.load_connector(monorepo.connectors_path / name)
 
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    opened = Store.open(f"memory://cp-i10-{uuid.uuid4().hex}")
-    yield opened
-    if opened.fs.exists(opened.root):
-        opened.fs.rm(opened.root, recursive=True)
 
 
 def contents(store: Store) -> dict[str, bytes | None]:

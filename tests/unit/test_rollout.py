@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -29,13 +28,6 @@ from tests.unit.test_publish_steps import publish, statuses
 WEATHER = "airbyte/source-tiny-weather"
 BASE_URL = "http://files.example/"
 
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    opened = Store.open(f"memory://cp-i12-{uuid.uuid4().hex}")
-    yield opened
-    if opened.fs.exists(opened.root):
-        opened.fs.rm(opened.root, recursive=True)
 
 
 def monorepo_at(tmp_path: Path, version: str, name: str = "source-tiny-weather") -> Monorepo:

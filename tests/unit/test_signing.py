@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -34,13 +33,6 @@ from registry.store import Store
 
 DIGEST = "sha256:" + "ab" * 32
 
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    opened = Store.open(f"memory://cp-i17-{uuid.uuid4().hex}")
-    yield opened
-    if opened.fs.exists(opened.root):
-        opened.fs.rm(opened.root, recursive=True)
 
 
 def test_payload_is_byte_for_byte_what_cosign_signs() -> None:

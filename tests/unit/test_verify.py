@@ -7,8 +7,6 @@ tests/integration/test_signing.py, with each tampering it must catch.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +25,6 @@ from tests.unit.fakes import FakeEngine, FakeRegistry
 DIGEST = "sha256:" + "1" * 64
 AMD64 = "sha256:" + "2" * 64
 
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    opened = Store.open(f"memory://cp-i17-{uuid.uuid4().hex}")
-    yield opened
-    if opened.fs.exists(opened.root):
-        opened.fs.rm(opened.root, recursive=True)
 
 
 def step_names(signing: bool, tmp_path: Path) -> list[str]:
