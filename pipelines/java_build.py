@@ -29,6 +29,7 @@ import docker.errors
 from connector_build import java
 from connector_build.connector import Connector
 from connector_build.images import ImageReference
+from pipelines.engines import unwrapped
 from pipelines.engines.base import BuildOptions, Engine, RunResult, first_line
 from pipelines.logs import StepLog
 from pipelines.steps import Outcome, StepFailed
@@ -64,6 +65,9 @@ async def run_java_command(engine: Engine, connector: Connector, which: str, opt
     settings = options.java
     template = settings.build_command if which == "build" else settings.test_command
     command = java.command_for(template, connector)
+    # publish hands steps a LazyEngine; the build container needs the engine's own client (the
+    # Docker engine's labelled run, the Dagger session), so open the engine it stands for.
+    engine = unwrapped(engine)
     if engine.name == "dagger":
         return await _run_on_dagger(engine, connector, command, which, options, log)
     client = getattr(engine, "client", None)

@@ -65,3 +65,12 @@ class LazyEngine:
 
     def remove_own_containers(self) -> int:
         return self._engine.remove_own_containers() if self._engine is not None else 0
+
+    def opened(self) -> Engine:
+        """The engine itself, connected now: for a step that needs that engine's own API."""
+        return self._get()
+
+
+def unwrapped(engine: Engine) -> Engine:
+    """``engine`` as the concrete engine it stands for (a ``LazyEngine`` is opened)."""
+    return engine.opened() if isinstance(engine, LazyEngine) else engine
