@@ -1,7 +1,7 @@
 """Java connectors on the real daemon: the example's own Maven build in the JDK container, its
 image on the Java base, a code-only rebuild, a failing unit test, and the same on Dagger. (Its
-passing test run and its publish of both platforms are in the runs over every example:
-test_test_command.py and test_publish.py.)"""
+passing test run and its Docker publish of both platforms are in the runs over every example:
+test_test_command.py and test_publish.py; its Dagger publish is here.)"""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.local_registry import HTPASSWD_PATH
+from registry.scratch_registry import ScratchRegistry
+from tests.integration.conftest import LocalRegistry
 from tests.integration.test_build import cli, run_in_image, spec_message
-from tests.integration.test_dagger_engine import dagger_engine, image_facts  # noqa: F401 (fixture)
+from tests.integration.test_dagger_engine import _publish, dagger_engine, image_facts  # noqa: F401 (fixture)
 from tests.integration.test_test_command import steps_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("base_images")]
@@ -85,3 +88,24 @@ def test_on_dagger_the_build_and_unit_tests_run_in_dagger_and_give_the_same_imag
     assert steps["smoke"]["status"] == "success"
     assert java_tar.is_file()  # exported from the Dagger container
     assert image_facts(docker_client, IMAGE) == docker_facts
+
+
+def test_on_dagger_publish_pushes_both_platforms_verified_and_records_the_version(
+        examples_repo: Path, local_registry: LocalRegistry, tmp_path: Path, dagger_engine) -> None:  # noqa: F811
+    registry = ScratchRegistry.create(tmp_path, HTPASSWD_PATH, (local_registry.username, local_registry.password))
+    registry.start()
+    store = tmp_path / "store"
+    try:
+        run = _publish(examples_repo, registry, store, "dagger", ORDERS)
+        assert run.returncode == 0, run.stdout + run.stderr
+        index = registry.index(f"airbyte/{ORDERS}", "0.1.0")
+        assert sorted(m["platform"]["architecture"] for m in index["manifests"]) == ["amd64", "arm64"]
+        pushed = registry.digest(f"airbyte/{ORDERS}", "0.1.0")
+        assert registry.digest(f"airbyte/{ORDERS}", "latest") == pushed
+    finally:
+        registry.stop()
+    assert "pulled and ran spec on linux/amd64, linux/arm64" in run.stdout + run.stderr
+    marker = json.loads((store / "metadata" / "airbyte" / ORDERS / "0.1.0" / "publish.json").read_text())
+    assert marker["digest"] == pushed
+    oss = json.loads((store / "registries" / "v0" / "oss_registry.json").read_text())
+    assert [(e["dockerRepository"], e["dockerImageTag"]) for e in oss["sources"]] == [(f"airbyte/{ORDERS}", "0.1.0")]
