@@ -34,7 +34,7 @@ import anyio
 from connector_build.connector import Connector
 from connector_build.plan import DockerfileBase
 from connector_build.recipes import EXCLUDES, RecipeError, RecipeUnsupported, builds_from_lock, plan_for
-from pipelines.engines.dockerfile_render import _context_files, render_dockerfile
+from pipelines.engines.dockerfile_render import context_files, render_dockerfile
 from pipelines.logs import StepLog
 from pipelines.steps import ConnectorState, Outcome, StepFailed
 from registry import layout, referrers
@@ -203,10 +203,10 @@ def recipe_and_files(connector: Connector, platform: str) -> tuple[list[tuple[st
     try:
         plan = plan_for(connector, platform)
     except (RecipeUnsupported, RecipeError):
-        paths = _context_files(connector.path, EXCLUDES)
+        paths = context_files(connector.path, EXCLUDES)
         return [(p.relative_to(connector.path).as_posix(), p.read_bytes()) for p in paths], None
     files = [(p.relative_to(plan.context_dir).as_posix(), p.read_bytes())
-             for p in _context_files(plan.context_dir, plan.excludes)]
+             for p in context_files(plan.context_dir, plan.excludes)]
     files += [(name, text.encode()) for name, text in plan.generated_files.items()]
     if any(isinstance(stage.base, DockerfileBase) for stage in plan.stages):
         return files, None  # the connector's own Dockerfile is the recipe, and among the files

@@ -31,6 +31,7 @@ from connector_build.connector import Connector
 from connector_build.images import ImageReference
 from pipelines.engines import unwrapped
 from pipelines.engines.base import BuildOptions, Engine, RunResult, first_line
+from pipelines.engines.docker import DockerEngine
 from pipelines.logs import StepLog
 from pipelines.steps import Outcome, StepFailed
 
@@ -70,10 +71,10 @@ async def run_java_command(engine: Engine, connector: Connector, which: str, opt
     engine = unwrapped(engine)
     if engine.name == "dagger":
         return await _run_on_dagger(engine, connector, command, which, options, log)
-    client = getattr(engine, "client", None)
-    run_id = getattr(engine, "run_id", "") if client is not None else ""
-    if client is None:
-        client = docker.from_env(timeout=600)
+    if isinstance(engine, DockerEngine):
+        client, run_id = engine.client, engine.run_id  # its containers carry this run's label
+    else:
+        client, run_id = docker.from_env(timeout=600), ""
     return await anyio.to_thread.run_sync(_run_sync, client, connector, command, options, log, timeout_s, run_id,
                                           abandon_on_cancel=True)
 

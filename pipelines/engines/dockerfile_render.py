@@ -82,7 +82,7 @@ def build_context(plan: ContainerPlan, extra_files: Mapping[str, bytes]) -> byte
     """A gzip-free tarball of the context folder (filtered), the plan's generated files, ``extra_files``."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for path in sorted(_context_files(plan.context_dir, plan.excludes)):
+        for path in sorted(context_files(plan.context_dir, plan.excludes)):
             relative = path.relative_to(plan.context_dir).as_posix()
             # Symlinked files are sent as the files they point to (monorepos share files that way).
             info = tar.gettarinfo(str(path.resolve()), arcname=relative)
@@ -100,7 +100,8 @@ def build_context(plan: ContainerPlan, extra_files: Mapping[str, bytes]) -> byte
     return buffer.getvalue()
 
 
-def _context_files(root: Path, excludes: tuple[str, ...]) -> list[Path]:
+def context_files(root: Path, excludes: tuple[str, ...]) -> list[Path]:
+    """Every file of the build context under ``root`` that no exclude pattern drops (what the image is built from)."""
     found: list[Path] = []
     stack = [root]
     while stack:
