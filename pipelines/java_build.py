@@ -193,8 +193,9 @@ def _local_image(client: docker.DockerClient, reference: str, log: StepLog) -> s
         client.images.pull(reference, platform="linux/amd64",
                            auth_config={"username": auth.username, "password": auth.password} if auth else None)
     except docker.errors.APIError as exc:
-        raise StepFailed(f"Java build image {reference} is not available ({first_line(exc)}); bash "
-                         "scripts/setup.sh makes it, or set build-image in [tool.connector-pipelines.java]") from None
+        raise StepFailed(f"Java build image {reference} is not available ({first_line(exc)}); set build-image "
+                         "in [tool.connector-pipelines.java] (in a checkout of connector-pipelines, bash "
+                         "scripts/setup.sh makes this one)") from None
     return reference
 
 

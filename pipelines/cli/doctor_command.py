@@ -137,6 +137,15 @@ def check_emulation() -> Finding:
                    how_to("install-deps.sh", "install qemu-user-static and binfmt-support"), required=False)
 
 
+def dagger_engine_fix() -> str:
+    """How to get an engine: our build and start scripts in a source checkout, else Dagger's own ways."""
+    scripts = SOURCE_ROOT / "scripts"
+    if in_source_checkout():
+        return f"bash {scripts / 'build-dagger-engine.sh'} && bash {scripts / 'start-dagger-engine.sh'}"
+    return ("run inside a Dagger session (dagger run connector-pipelines ...), or set "
+            "_EXPERIMENTAL_DAGGER_RUNNER_HOST to an engine")
+
+
 def check_dagger() -> Finding:
     """The Dagger engine: reachable, its version, and whether it matches the installed dagger-io."""
     try:
@@ -149,7 +158,7 @@ def check_dagger() -> Finding:
     from pipelines.engines.base import EngineUnavailable
     from pipelines.engines.dagger import engine_reachable, engine_version, sdk_version
 
-    start = "bash scripts/build-dagger-engine.sh && bash scripts/start-dagger-engine.sh"
+    start = dagger_engine_fix()
     where = engine_reachable()
     if where is None:
         return Finding("dagger engine", False, "no engine to reach (optional)", start, required=False)

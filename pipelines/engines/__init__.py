@@ -18,8 +18,13 @@ def open_engine(name: str) -> Engine:
 
         return DockerEngine.connect()
     if name == "dagger":
-        from pipelines.engines.dagger import DaggerEngine
-
+        try:
+            from pipelines.engines.dagger import DaggerEngine
+        except ModuleNotFoundError as exc:
+            if exc.name != "dagger":
+                raise
+            raise EngineUnavailable("--engine dagger needs the Dagger SDK: pip install "
+                                    "'connector-pipelines[dagger]'") from None
         return DaggerEngine.connect()
     raise EngineUnavailable(f"unknown engine '{name}' (choose docker or dagger)")
 

@@ -66,7 +66,8 @@ SETUP_ENGINE_ENV_FILE = STATE_DIR / "dagger-engine" / "engine.env"
 """Written by scripts/start-dagger-engine.sh: how to reach the engine setup started."""
 
 HOW_TO_CONNECT = (
-    "start the local engine with `bash scripts/build-dagger-engine.sh && bash scripts/start-dagger-engine.sh`, "
+    "start an engine (in a checkout of connector-pipelines: "
+    "`bash scripts/build-dagger-engine.sh && bash scripts/start-dagger-engine.sh`), "
     "run inside a Dagger session (`dagger run connector-pipelines --engine dagger ...`), "
     f"or point to an engine with {RUNNER_HOST_ENV}=tcp://host:port (a remote engine) "
     f"and {CLI_BIN_ENV} (or the `dagger` CLI on PATH)"

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import write_connector
 
 
@@ -143,11 +145,16 @@ def test_global_options_are_moved_before_the_command_and_nothing_else() -> None:
 
 
 def test_an_extra_to_install_is_named_with_its_brackets(tmp_path: Path) -> None:
-    import importlib.util
-
-    import pytest
-
-    if importlib.util.find_spec("s3fs") is not None:
-        pytest.skip("s3fs is installed: no extra to name")
-    result = cli("registry", "generate", "--store", "s3://bucket/store", cwd=tmp_path)
+    # abfs:// needs adlfs, which no extra installs: the message names the extras all the same.
+    result = cli("registry", "generate", "--store", "abfs://container/store", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "pip install 'connector-pipelines[s3]' or '[gcs]'" in result.stderr
+
+
+def test_the_dagger_engine_without_its_sdk_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.engines import EngineUnavailable, open_engine
+
+    monkeypatch.delitem(sys.modules, "pipelines.engines.dagger", raising=False)
+    monkeypatch.setitem(sys.modules, "dagger", None)  # as a pip install without the [dagger] extra
+    with pytest.raises(EngineUnavailable, match=r"pip install 'connector-pipelines\[dagger\]'"):
+        open_engine("dagger")

@@ -41,3 +41,15 @@ def test_doctor_defaults_to_the_registry_publish_defaults_to() -> None:
     default = inspect.signature(doctor_command.doctor).parameters["registry"].default.default
     publish = __import__("pipelines.cli.publish_command", fromlist=["publish"]).publish
     assert default == "docker.io" == inspect.signature(publish).parameters["registry"].default.default
+
+
+def test_the_dagger_engine_fix_names_scripts_only_in_a_source_checkout(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    pytest.importorskip("dagger")
+    from pipelines.engines import dagger
+
+    monkeypatch.setattr(dagger, "engine_reachable", lambda: None)
+    assert "scripts/start-dagger-engine.sh" in doctor_command.check_dagger().fix
+    monkeypatch.setattr(doctor_command, "SOURCE_ROOT", tmp_path / "site-packages")  # as after pip install
+    finding = doctor_command.check_dagger()
+    assert not finding.ok and "scripts/" not in finding.fix and "dagger run" in finding.fix
