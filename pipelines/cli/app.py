@@ -36,7 +36,7 @@ app = typer.Typer(
     help="Build, test and publish the connectors of an Airbyte-style monorepo, and generate its registry.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain help: see command_group.relabel
     cls=CommandGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

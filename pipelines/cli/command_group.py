@@ -2,9 +2,10 @@
 
 click reads a group's options only before the command name, so ``list --repo X`` failed with
 "No such option". The group moves the global options found after the command to before it.
-typer labels a flag ``<bool>`` and a repeatable option ``<list[str]>``, and reads help texts as
-rich markup (``adds to [tool.connector-pipelines.image-mirrors]`` showed as ``adds to .``); the
-group relabels and escapes them once, for every command, so commands added later read the same.
+typer labels a flag ``<bool>`` and a repeatable option ``<list[str]>``, reads help texts as
+rich markup (``adds to [tool.connector-pipelines.image-mirrors]`` showed as ``adds to .``) and
+cuts long words in its help tables with "…"; the group relabels every command once, so commands
+added later read the same, and prints help as plain text wrapped at spaces only (help_format.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rich.markup import escape
 from typer.core import TyperArgument, TyperGroup, TyperOption
+
+from pipelines.cli.help_format import HelpContext
 
 GLOBAL_VALUE_OPTIONS = ("--repo", "--connectors-dir", "--engine")
 """Global options that take a value; keep in step with ``app.global_options``."""
@@ -49,16 +51,16 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
 
 
 def relabel(command: Any) -> None:
-    """Flags get no value label; repeatable options and arguments say so; help texts are shown
-    as written (``[tool.connector-pipelines]`` is not rich markup).
+    """Flags get no value label; repeatable options and arguments say so; help is plain text
+    (``[tool.connector-pipelines]`` is not rich markup), a command's line in its group's list
+    its whole first paragraph (click would cut it at 45 characters with "...").
 
     (typer vendors its own click, so the command is typed by duck, not by click's classes.)"""
-    for attribute in ("help", "short_help"):
-        if getattr(command, attribute, None):
-            setattr(command, attribute, escape(getattr(command, attribute)))
+    command.rich_markup_mode = None
+    command.context_class = HelpContext
+    if getattr(command, "help", None) and not getattr(command, "short_help", None):
+        command.short_help = " ".join(command.help.split("\n\n")[0].split())
     for param in getattr(command, "params", []):
-        if getattr(param, "help", None):
-            param.help = escape(param.help)
         if isinstance(param, TyperOption) and param.is_flag:
             param.metavar = ""
         elif isinstance(param, TyperOption) and param.multiple and param.metavar is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,6 +120,32 @@ def test_help_shows_flags_as_flags_and_repeatable_options_as_such() -> None:
         assert "(repeatable)" in text and "--allow-empty" in text
     build_help = cli("build", "--help").stdout
     assert "[tool.connector-pipelines.image-mirrors]" in build_help
+    top = cli("--help").stdout
+    assert "<bool>" not in top and "--install-completion  " in top
+
+
+def test_help_at_80_columns_shows_every_word_whole() -> None:
+    """No help text is cut ("linux/amd64,linux…"), folded mid-word or read as markup, for any
+    command: every word of every option's help, and of every command's line in its group."""
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from pipelines.cli.app import app
+
+    def commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from commands(sub, (*path, name))
+
+    runner = CliRunner()
+    for path, command in commands(get_command(app)):
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, (path, result.output)
+        words = set(result.output.split())
+        expected = [word for param in command.params for word in (param.help or "").split()]
+        expected += [word for sub in getattr(command, "commands", {}).values()
+                     for word in sub.help.split("\n\n")[0].split()]
+        assert [word for word in expected if word not in words] == [], path
 
 
 def test_messages_with_brackets_are_printed_as_they_are(tmp_path: Path) -> None:
