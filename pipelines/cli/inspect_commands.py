@@ -45,11 +45,12 @@ def list_connectors(
     else:
         # No path column: it is always <connectors-dir>/<name> (`--format json` has it).
         rows = [(c.name, c.connector_type.value, c.language.value, c.version, c.support_level) for c in connectors]
-        print_columns(console, ("name", "type", "language", "version", "support"), rows,
-                      title=f"{len(connectors)} connectors", title_console=error_console)
+        title = f"{len(connectors)} connector{'' if len(connectors) == 1 else 's'}"
+        print_columns(console, ("name", "type", "language", "version", "support"), rows, title=title,
+                      title_console=error_console)
     if found.invalid and not selection.names:
         error_console.print(f"[yellow]{len(found.invalid)} connector(s) with invalid metadata left out; "
-                            "run `connector-pipelines validate` to see why[/]")
+                            "run `connector-pipelines validate` to see why[/]", soft_wrap=True)
 
 
 def describe(connector: Connector) -> dict[str, object]:

@@ -148,9 +148,9 @@ def publish(
                 try:
                     regenerated = await regenerate_registries(
                         target_store, base_url=target.base_url, lease_settings=lease_settings, signing_key=key,
-                        on_wait=lambda line: error_console.print(escape(line), highlight=False),
+                        on_wait=lambda line: error_console.print(escape(line), highlight=False, soft_wrap=True),
                         on_warning=lambda line: error_console.print(f"[yellow]warning:[/] {escape(line)}",
-                                                                    highlight=False))
+                                                                    highlight=False, soft_wrap=True))
                 except RegistryShrinks as exc:
                     error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
                     shrink_refused = True
@@ -158,7 +158,7 @@ def publish(
                     if regenerated is not None:
                         oss, cloud = regenerated
                         error_console.print(f"registries regenerated: oss {len(oss)} and cloud {len(cloud)} "
-                                            "connector(s)" + (", signed" if key else ""))
+                                            "connector(s)" + (", signed" if key else ""), soft_wrap=True)
             finish_run(report, reports_at)
             if shrink_refused:
                 raise typer.Exit(1)

@@ -119,7 +119,8 @@ def run(
         summary += f", {counts[CheckStatus.WARN]} warning(s) (advice, not failing)"
     error_console.print(f"[{'red' if failed_connectors else 'green'}]{summary}[/]", highlight=False)
     if base_ref is None:
-        error_console.print("[dim]version checks skipped: pass --base-ref (e.g. origin/main) to run them[/]")
+        error_console.print("[dim]version checks skipped: pass --base-ref (e.g. origin/main) to run them[/]",
+                            soft_wrap=True)
     if failed_connectors:
         raise typer.Exit(1)
 

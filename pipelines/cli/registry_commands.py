@@ -104,7 +104,7 @@ def generate(
     if not len(oss) and not len(cloud):
         latest = layout.channel_folder("*", layout.LATEST)
         error_console.print(f"[yellow]no published entries under {escape(target.url)}/{latest}/: "
-                            "both registries are empty[/]")
+                            "both registries are empty[/]", soft_wrap=True)
     for compiled in (oss, cloud):
         console.print(f"{escape(target.public_url(layout.registry_file(compiled.name), target.url))}: "
                       f"{_count(compiled)}", highlight=False, soft_wrap=True)
@@ -145,7 +145,7 @@ def preview(
     print_problems(result.oss, result.cloud)
     if found.invalid and not selection.names:
         error_console.print(f"[yellow]{len(found.invalid)} connector(s) with invalid metadata left out; "
-                            "run `connector-pipelines validate` to see why[/]")
+                            "run `connector-pipelines validate` to see why[/]", soft_wrap=True)
     write_preview_store(result, cache, out)
     for compiled in (result.oss, result.cloud):
         shown = output / layout.registry_file(compiled.name)
@@ -220,18 +220,19 @@ def diff(
         print(json.dumps(result, indent=2))
         return
     for ref in changes.added:
-        console.print(Text.assemble((f"+ {ref.name}", "green"), f" ({ref.kind} {ref.repository} {ref.tag})"))
+        console.print(Text.assemble((f"+ {ref.name}", "green"), f" ({ref.kind} {ref.repository} {ref.tag})"),
+                      soft_wrap=True)
     for ref in changes.removed:
         console.print(Text.assemble((f"- {ref.name}", "red"), f" ({ref.kind} {ref.repository} {ref.tag})",
-                                    yanked(ref.repository, ref.tag)))
+                                    yanked(ref.repository, ref.tag)), soft_wrap=True)
     for ref, was, now in changes.version_changes:
         console.print(Text.assemble((f"~ {ref.name}", "yellow"), f" ({ref.repository}): {was} -> {now}",
-                                    yanked(ref.repository, was)))
+                                    yanked(ref.repository, was)), soft_wrap=True)
     for ref, fields in changes.changed_fields:
         console.print(escape(f"  {ref.name} ({ref.repository}): {', '.join(fields)} changed"), highlight=False,
                       soft_wrap=True)
     for ref, fields in changes.shape_only:
-        console.print(f"[dim]  {ref.name} ({ref.repository}): {', '.join(fields)} differ in shape only "
+        console.print(f"[dim]  {escape(f'{ref.name} ({ref.repository}): ' + ', '.join(fields))} differ in shape only "
                       "(a default written or left out)[/]", highlight=False, soft_wrap=True)
     console.print(f"{len(changes.added)} added, {len(changes.removed)} removed, "
                   f"{len(changes.version_changes)} version change(s), "
@@ -323,7 +324,7 @@ def serve(
     _check_port_free(host, port)
     if not (root / layout.registry_file("oss")).is_file():
         error_console.print(f"[yellow]no {layout.registry_file('oss')} in the store yet: run "
-                            "`connector-pipelines registry generate` (the page will be empty)[/]")
+                            "`connector-pipelines registry generate` (the page will be empty)[/]", soft_wrap=True)
     count = workers or default_workers()
     shown = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
     console.print(escape(f"serving {root} at {shown}/ ({count} worker{'s' if count > 1 else ''})\n"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from rich.markup import escape
 
 from connector_build.problems import UserError
 from pipelines.cli.console import console, error_console
@@ -110,7 +111,7 @@ def _pairs(targets: list[str]) -> list[tuple[str, str]]:
 
 def _print(result: YankResult, done: str) -> None:
     for line in result.unchanged:
-        error_console.print(f"[yellow]{line}: already {done}[/]", highlight=False)
+        error_console.print(f"[yellow]{escape(line)}: already {done}[/]", highlight=False, soft_wrap=True)
     print_default_changes(result.changes, result.tag_moves, result.registries, left="none (left the registries)")
 
 

@@ -80,6 +80,17 @@ def test_list_on_a_pipe_prints_whole_identifiers_in_plain_columns(tmp_path: Path
     assert "…" not in result.stdout and "\x1b" not in result.stdout
 
 
+def test_notes_on_a_pipe_are_never_wrapped_inside_a_command(tmp_path: Path) -> None:
+    write_connector(tmp_path, "source-a")
+    broken = write_connector(tmp_path, "source-broken")
+    (broken / "metadata.yaml").write_text("data: [1]\n")
+    result = subprocess.run([sys.executable, "-m", "pipelines.cli.app", "--repo", str(tmp_path), "list"],
+                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "COLUMNS": "80"})
+    assert result.stderr.splitlines() == [
+        "1 connector",
+        "1 connector(s) with invalid metadata left out; run `connector-pipelines validate` to see why"]
+
+
 def test_global_options_after_the_command(tmp_path: Path) -> None:
     write_connector(tmp_path, "source-alpha")
     result = cli("list", "--repo", str(tmp_path), "--format", "json")
