@@ -1,9 +1,10 @@
 """Tables whose identifiers are never cut or wrapped.
 
 Connector names, image references, paths and commands are copied and pasted, so a table must
-show them whole. On a terminal: a rich table whose identifier columns never wrap and only free-text columns
-fold. Elsewhere (a pipe, a file, CI logs), for long tables where rich's layout is slow, and when
-the identifiers alone are wider than the terminal: plain aligned columns, one row per line (the
+show them whole. On a terminal: a rich table whose identifier columns never wrap and whose
+free-text columns wrap between words only (an image named in a summary stays whole). Elsewhere
+(a pipe, a file, CI logs), for long tables where rich's layout is slow, and when the
+identifiers alone are wider than the terminal: plain aligned columns, one row per line (the
 terminal wraps a long line whole), so ``| grep`` and ``| awk`` see whole rows.
 
     print_columns(console, ["name", "version"], rows, title="3 connectors")
@@ -68,8 +69,14 @@ def _fits(console: Console, headers: Sequence[str], rows: Sequence[Sequence[Cell
     needed = 1
     for i, header in enumerate(headers):
         widest = max([len(header), *(len(_plain(row[i])) for row in rows)])
-        needed += (min(widest, _FREE_TEXT_MIN) if header in free_text else widest) + _RICH_OVERHEAD_PER_COLUMN
+        folded = max(min(widest, _FREE_TEXT_MIN), _longest_word(rows, i))
+        needed += (folded if header in free_text else widest) + _RICH_OVERHEAD_PER_COLUMN
     return needed <= console.width
+
+
+def _longest_word(rows: Sequence[Sequence[Cell]], column: int) -> int:
+    """Free text wraps between words only: an image reference in a summary stays whole."""
+    return max((len(word) for row in rows for word in _plain(row[column]).split()), default=0)
 
 
 def _print_rich(console: Console, headers: Sequence[str], rows: Sequence[Sequence[Cell]], title: str | None,
@@ -79,7 +86,7 @@ def _print_rich(console: Console, headers: Sequence[str], rows: Sequence[Sequenc
         wraps = header in free_text
         widest = max([len(header), *(len(_plain(row[i])) for row in rows)])
         table.add_column(header, no_wrap=not wraps, overflow="fold" if wraps else "ignore",
-                         min_width=None if wraps else widest)
+                         min_width=_longest_word(rows, i) if wraps else widest)
     for row in rows:
         table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
     console.print(table)

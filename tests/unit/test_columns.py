@@ -29,6 +29,14 @@ def test_a_narrow_terminal_wraps_free_text_but_never_an_identifier() -> None:
     assert "source-x" in out and "narrow table" in out
 
 
+def test_free_text_wraps_between_words_so_an_image_in_a_summary_stays_whole() -> None:
+    detail = f"pushed {LONG_IMAGE} @ sha256:873604a68fa9 (2 platforms; blobs 4 mounted, 3 uploaded)"
+    out, _ = rendered(True, [("source-x", "ok", detail, "")], width=130)
+    assert "┃" in out and LONG_IMAGE in out  # the table is drawn, the image reference on one line
+    out, _ = rendered(True, [("source-x", "ok", detail, "")], width=100)  # no room for the word: plain
+    assert "┃" not in out and detail in out
+
+
 def test_identifiers_wider_than_the_terminal_are_printed_whole_as_columns() -> None:
     out, err = rendered(True, [(LONG_IMAGE, Text("ok", "green"), "detail", LONG_COMMAND)], width=60)
     assert f"{LONG_IMAGE}  ok      detail  {LONG_COMMAND}" in out and "┃" not in out

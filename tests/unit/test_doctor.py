@@ -53,3 +53,22 @@ def test_the_dagger_engine_fix_names_scripts_only_in_a_source_checkout(monkeypat
     monkeypatch.setattr(doctor_command, "SOURCE_ROOT", tmp_path / "site-packages")  # as after pip install
     finding = doctor_command.check_dagger()
     assert not finding.ok and "scripts/" not in finding.fix and "dagger run" in finding.fix
+
+
+def test_fix_commands_are_printed_whole_at_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli.app import app
+
+    fix = "export DOCKER_HUB_USERNAME=... DOCKER_HUB_PASSWORD=... (or docker login registry.example.com:5443)"
+    monkeypatch.setattr(doctor_command, "read_local_registry", lambda: {})
+    monkeypatch.setattr(doctor_command, "check_daemon", lambda: doctor_command.Finding("docker daemon", True, "ok"))
+    monkeypatch.setattr(doctor_command, "check_publish_registry", lambda registry: [
+        doctor_command.Finding(f"credentials for {registry}", False, "no credentials " * 6, fix)])
+    monkeypatch.setattr(doctor_command, "check_emulation", lambda: doctor_command.Finding("arm64 emulation", True, ""))
+    monkeypatch.setattr(doctor_command, "check_dagger", lambda: doctor_command.Finding("dagger engine", True, ""))
+    result = CliRunner().invoke(app, ["doctor", "--registry", "registry.example.com:5443"], env={"COLUMNS": "80"})
+    assert result.exit_code == 1
+    [row] = [line for line in result.output.splitlines() if line.startswith("credentials for")]
+    assert row.startswith("credentials for registry.example.com:5443  missing  ") and row.endswith(fix)
+    assert "…" not in result.output
