@@ -45,6 +45,10 @@ def sync_store(store: Store, target: Path) -> SyncResult:
         raise StoreError(f"sync: {target} is the store itself")
     if not store.is_present():
         raise StoreError(f"store {store.url}: no such bucket or folder")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"sync: cannot make the folder {target}: {exc.strerror}") from None
     remote = {path: info for path, info in _listing(store).items() if not path.startswith(_SKIPPED)}
     result = SyncResult()
     ordered = sorted(remote, key=lambda path: (path.startswith(_LAST), path))

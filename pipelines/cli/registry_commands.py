@@ -302,7 +302,7 @@ ServeStoreOption = Annotated[
 def serve(
     ctx: typer.Context,
     store: ServeStoreOption = None,
-    port: int = typer.Option(8080, "--port", help="TCP port."),
+    port: int = typer.Option(8080, "--port", min=1, max=65535, help="TCP port."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
     workers: int | None = typer.Option(None, "--workers", min=1, max=64,
                                        help="Worker processes. Default: one per CPU core."),

@@ -118,6 +118,12 @@ def test_serve_on_a_taken_port(tmp_path: Path) -> None:
                               f"127.0.0.1:{port}")
 
 
+def test_serve_on_a_port_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("registry", "serve", "--store", str(tmp_path), "--port", "99999")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Invalid value for '--port'" in result.stderr
+
+
 def test_serve_from_a_bucket_says_how_to_sync_one() -> None:
     assert_one_line_error(run("registry", "serve", "--store", "s3://bucket/registry"),
                           "serve needs a store folder on this machine",

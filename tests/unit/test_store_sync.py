@@ -54,3 +54,11 @@ def test_syncing_a_folder_onto_itself_or_a_missing_store_is_refused(tmp_path: Pa
         sync_store(Store.open(tmp_path / "store"), tmp_path / "store")
     with pytest.raises(StoreError, match="no such bucket or folder"):
         sync_store(Store.open(tmp_path / "absent"), tmp_path / "copy")
+
+
+def test_a_target_that_cannot_be_a_folder_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(StoreError, match="cannot make the folder .*a-file"):
+        sync_store(filled_store(), tmp_path / "a-file")
+    with pytest.raises(StoreError, match="cannot make the folder .*under-a-file"):
+        sync_store(filled_store(), tmp_path / "a-file" / "under-a-file")
