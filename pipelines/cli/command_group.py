@@ -15,10 +15,13 @@ from typing import Any
 
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from connector_build.problems import UserError
 from pipelines.cli.help_format import HelpContext
 
-GLOBAL_VALUE_OPTIONS = ("--repo", "--connectors-dir", "--engine")
-"""Global options that take a value; keep in step with ``app.global_options``."""
+GLOBAL_VALUE_EXAMPLES = {"--repo": "PATH", "--connectors-dir": "airbyte-integrations/connectors",
+                         "--engine": "docker"}
+"""Global options that take a value, with an example; keep in step with ``app.global_options``."""
+GLOBAL_VALUE_OPTIONS = tuple(GLOBAL_VALUE_EXAMPLES)
 
 
 def hoist_global_options(args: Sequence[str]) -> list[str]:
@@ -38,7 +41,9 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
         if arg == "--":
             kept.extend(rest[i:])
             break
-        if arg in GLOBAL_VALUE_OPTIONS and i + 1 < len(rest):
+        if arg in GLOBAL_VALUE_OPTIONS:
+            if i + 1 == len(rest):  # left as it is, click would say "No such option: --repo"
+                raise UserError(f"{arg} needs a value, e.g. {arg} {GLOBAL_VALUE_EXAMPLES[arg]}")
             moved.extend(rest[i:i + 2])
             i += 2
             continue

@@ -183,6 +183,12 @@ def test_global_options_are_moved_before_the_command_and_nothing_else() -> None:
     assert hoist_global_options(["--version"]) == ["--version"]
 
 
+def test_a_global_option_after_the_command_without_its_value_says_so(tmp_path: Path) -> None:
+    result = cli("list", "--repo", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "error: --repo needs a value, e.g. --repo PATH"
+
+
 def test_an_extra_to_install_is_named_with_its_brackets(tmp_path: Path) -> None:
     # abfs:// needs adlfs, which no extra installs: the message names the extras all the same.
     result = cli("registry", "generate", "--store", "abfs://container/store", cwd=tmp_path)
