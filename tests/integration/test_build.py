@@ -18,7 +18,7 @@ from connector_build.recipes import plan_for
 from pipelines.engines.base import BuildOptions, host_platform
 from pipelines.logs import StepLog
 from tests.conftest import airbyte_fixtures
-from tests.integration.conftest import PYTHON_BASE
+from tests.integration.conftest import JAVA_BASE, MANIFEST_BASE, PYTHON_BASE
 
 pytestmark = pytest.mark.integration
 
@@ -86,6 +86,14 @@ def test_real_pokeapi_manifest_builds_and_its_spec_is_the_manifests(tmp_path: Pa
     spec = spec_message(run_in_image(docker_client, "airbyte/source-pokeapi:dev", "spec"))
     manifest = yaml.safe_load((fixture / "manifest.yaml").read_text())
     assert spec["connectionSpecification"] == manifest["spec"]["connection_specification"]
+
+
+@pytest.mark.usefixtures("base_images")
+def test_the_plain_tags_of_the_base_images_are_this_machines(docker_client) -> None:
+    """After setup (and after any build for arm64), `docker run BASE` runs this machine's image,
+    not the platform pulled last."""
+    for reference in (PYTHON_BASE, MANIFEST_BASE, JAVA_BASE):
+        assert docker_client.images.get(reference).attrs["Architecture"] == host_platform().split("/")[1], reference
 
 
 @pytest.mark.slow
