@@ -292,8 +292,9 @@ def verify(
 
 ServeStoreOption = Annotated[
     str | None,
-    typer.Option("--store", help="Store folder on this machine (a bucket is served by the bucket itself, or "
-                                 "synced down to a folder first). "
+    typer.Option("--store", help="Store folder on this machine, not a bucket URL (a bucket is served by its "
+                                 "own HTTP endpoint, or copied to a folder first with "
+                                 "`registry sync --store URL FOLDER`). "
                                  f"Default: {DEFAULT_STORE} at the repo root."),
 ]
 

@@ -128,6 +128,7 @@ def test_serve_from_a_bucket_says_how_to_sync_one() -> None:
     assert_one_line_error(run("registry", "serve", "--store", "s3://bucket/registry"),
                           "serve needs a store folder on this machine",
                           "connector-pipelines registry sync --store s3://bucket/registry ./store")
+    assert "`registry sync --store URL FOLDER`" in " ".join(run("registry", "serve", "--help").stdout.split())
 
 
 def test_a_preview_is_a_store_that_registry_serve_serves_as_it_is(monorepo: Path, spec_cache: Path,
