@@ -152,6 +152,10 @@ def preview(
         console.print(f"{escape(str(shown))}: {_count(compiled)}", highlight=False, soft_wrap=True)
     error_console.print(escape(f"browse it: connector-pipelines registry serve --store {output}"), highlight=False,
                         soft_wrap=True)
+    if base_url is None:
+        error_console.print("its iconUrls are file URLs; for a platform reading it over HTTP, preview with "
+                            "--base-url http://HOST:8080/files/ (the URL `registry serve` prints)", highlight=False,
+                            soft_wrap=True)
 
 
 @app.command("show")

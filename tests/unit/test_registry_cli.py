@@ -131,6 +131,14 @@ def test_serve_from_a_bucket_says_how_to_sync_one() -> None:
     assert "`registry sync --store URL FOLDER`" in " ".join(run("registry", "serve", "--help").stdout.split())
 
 
+def test_a_preview_without_a_base_url_says_how_to_give_a_platform_its_icons(monorepo: Path, spec_cache: Path,
+                                                                           tmp_path: Path) -> None:
+    preview = run("--repo", str(monorepo), "registry", "preview", "--spec-cache", str(spec_cache),
+                  "--output", str(tmp_path / "preview"))
+    assert preview.returncode == 0, preview.stderr
+    assert "its iconUrls are file URLs" in preview.stderr and "--base-url http://HOST:8080/files/" in preview.stderr
+
+
 def test_a_preview_is_a_store_that_registry_serve_serves_as_it_is(monorepo: Path, spec_cache: Path,
                                                                     tmp_path: Path) -> None:
     import warnings
