@@ -22,6 +22,7 @@ GLOBAL_VALUE_EXAMPLES = {"--repo": "PATH", "--connectors-dir": "airbyte-integrat
                          "--engine": "docker"}
 """Global options that take a value, with an example; keep in step with ``app.global_options``."""
 GLOBAL_VALUE_OPTIONS = tuple(GLOBAL_VALUE_EXAMPLES)
+GLOBAL_FLAGS = ("--version",)
 
 
 def hoist_global_options(args: Sequence[str]) -> list[str]:
@@ -47,7 +48,7 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
             moved.extend(rest[i:i + 2])
             i += 2
             continue
-        if arg.split("=", 1)[0] in GLOBAL_VALUE_OPTIONS and "=" in arg:
+        if arg in GLOBAL_FLAGS or (arg.split("=", 1)[0] in GLOBAL_VALUE_OPTIONS and "=" in arg):
             moved.append(arg)
         else:
             kept.append(arg)

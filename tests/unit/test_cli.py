@@ -97,6 +97,7 @@ def test_global_options_after_the_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert [c["name"] for c in json.loads(result.stdout)] == ["source-alpha"]
     assert cli("list", f"--repo={tmp_path}", "--format", "json").returncode == 0
+    assert cli("list", "--version").stdout.startswith("connector-pipelines ")
 
 
 def test_unknown_filter_values_are_refused_with_a_suggestion(tmp_path: Path) -> None:
