@@ -14,6 +14,8 @@
 # git, ssh. /etc/dagger/engine.json mirrors docker.io to the local registry (plain HTTP on
 # localhost:5000, reached with host networking); the machine's CA bundle is trusted.
 #
+# `--binaries-only` stops after the Go programs (no Docker daemon needed): scripts/build-go-tools.sh.
+#
 # Idempotent and cached: Go's module and build caches persist (GOMODCACHE, GOCACHE); binaries
 # are kept per source key, the Debian root filesystem per package list, the image per key.
 # A second run takes seconds.
@@ -197,9 +199,13 @@ build_image() {
     printf '%s\n' "$tag"
 }
 
-docker info >/dev/null 2>&1 || die "docker does not answer: run scripts/start-docker.sh"
 start=$SECONDS
 build_binaries
+if [[ "${1:-}" == --binaries-only ]]; then # build-go-tools.sh: no daemon needed yet
+    log "dagger $version: binaries in $bin_dir ($((SECONDS - start))s); the image is made on the next run"
+    exit 0
+fi
+docker info >/dev/null 2>&1 || die "docker does not answer: run scripts/start-docker.sh"
 image="$(build_image)"
 printf 'DAGGER_VERSION=%s\nDAGGER_ENGINE_IMAGE=%s\nDAGGER_CLI_BIN=%s\n' "$version" "$image" "$bin_dir/dagger" \
     >"$(state_dir dagger-engine)/current.env"

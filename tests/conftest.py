@@ -62,3 +62,20 @@ def write_connector(root: Path, name: str, *, version: str = "0.1.0", language: 
     )
     (folder / "metadata.yaml").write_text(text + extra, encoding="utf-8")
     return folder
+
+
+GO_TOOL_FIXTURES = {
+    "dagger_engine": "the Dagger engine (scripts/build-dagger-engine.sh, scripts/start-dagger-engine.sh)",
+    "cosign": "cosign (scripts/build-cosign.sh)",
+    "object_store": "gofakes3 and fake-gcs-server (scripts/build-object-stores.sh)",
+}
+"""Fixtures that provide a tool setup builds with Go. A test that uses one, directly or through
+another fixture, is marked `go_tools` (so are the contract's Dagger cases, in their conftest):
+`.ci/run` runs `-m "not go_tools"` while those tools build, then `-m go_tools`."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if GO_TOOL_FIXTURES.keys() & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.go_tools)

@@ -27,7 +27,8 @@ from tests.integration.conftest import (  # noqa: F401
     local_registry,
 )
 
-ENGINES = ("docker", "dagger")
+ENGINES = ("docker", pytest.param("dagger", marks=pytest.mark.go_tools))
+"""The Dagger cases need the engine setup builds with Go: `.ci/run` runs them after that build."""
 
 DAGGER_BASE_ENV = "CONTRACT_DAGGER_BASE_IMAGE"
 """A Python base image the Dagger engine can pull (default: the local registry's, which an engine
