@@ -29,6 +29,7 @@
 # the image; there is no emulated pip run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$CP_SCRIPTS_DIR/lib-rootfs.sh"
 
 platforms_setting="${BASE_IMAGES_PLATFORMS:-linux/amd64 linux/arm64}"
 read -r -a PLATFORMS <<<"${platforms_setting//,/ }"
@@ -42,7 +43,6 @@ BASE_REPO=$PREFIX/python-connector-base
 BASE_VERSION=4.0.2
 SDM_REPO=$PREFIX/source-declarative-manifest
 SDM_VERSION=7.10.1 # = the airbyte-cdk version inside, as in Airbyte's own image
-SUITE=bookworm
 INCLUDE=python3,python3-venv,python3-pip,python-is-python3,ca-certificates
 HOST_CA=/etc/ssl/certs/ca-certificates.crt
 OCITOOL=(python3 "$CP_SCRIPTS_DIR/ocitool.py")
@@ -56,10 +56,6 @@ BASE_ENV=(
 
 load_registry_credentials
 docker info >/dev/null 2>&1 || die "docker does not answer: run scripts/start-docker.sh"
-
-arch_of() { printf '%s\n' "${1#linux/}"; }
-host_platform() { case "$(uname -m)" in x86_64) echo linux/amd64 ;; aarch64 | arm64) echo linux/arm64 ;; *) uname -m ;; esac; }
-uname_of() { case "$1" in linux/amd64) echo x86_64 ;; linux/arm64) echo aarch64 ;; esac; }
 
 # local_arch IMAGE: "arch" or "arch/variant" of a local image, empty when absent.
 local_arch() {
@@ -77,74 +73,9 @@ check_platform() {
     log "checked $image: architecture $got, uname -m = $machine"
 }
 
-# debian_mirror: the first mirror that serves $SUITE: $DEBIAN_MIRROR, deb.debian.org, then
-# the ones in this machine's apt sources.
-debian_mirror() {
-    local candidates=() uri
-    [[ -n "${DEBIAN_MIRROR:-}" ]] && candidates+=("$DEBIAN_MIRROR")
-    candidates+=(http://deb.debian.org/debian)
-    while read -r uri; do
-        candidates+=("$uri")
-    done < <(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-        sed -nE 's#^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?(https?://[^[:space:]]*/debian)/?([[:space:]].*)?$#\3#p')
-    for uri in "${candidates[@]}"; do
-        if [[ "$(http_status "$uri/dists/$SUITE/Release" -I)" == 200 ]]; then
-            printf '%s\n' "$uri"
-            return 0
-        fi
-    done
-    die "no reachable Debian mirror for $SUITE (tried: ${candidates[*]}); set DEBIAN_MIRROR"
-}
-
-# Another platform's root filesystem: emulating its dpkg (qemu-user) to unpack every package
-# was most of the slowest step of a first run. Instead mmdebstrap's chrootless mode makes this
-# machine's apt and dpkg do the work, through dpkg-native-unpack.sh, which keeps every
-# maintainer script running inside the target (chrooted, emulated) as in the default mode. The
-# result is the same tree, file for file (same packages, contents, modes, owners, dpkg
-# database); the customize hooks drop the build-time apt setting and have the target's own dpkg
-# audit its database (an unconfigured or half-installed package fails the build).
-FOREIGN_DPKG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cp-foreign-dpkg.XXXXXX")"
-trap 'rm -rf "$FOREIGN_DPKG_DIR"' EXIT
-ln -s "$CP_SCRIPTS_DIR/dpkg-native-unpack.sh" "$FOREIGN_DPKG_DIR/dpkg"
-
-foreign_dpkg_options() {
-    printf '%s\n' --mode=chrootless \
-        "--aptopt=Dir::Bin::dpkg \"$FOREIGN_DPKG_DIR/dpkg\"" \
-        '--customize-hook=sed -i "/Dir::Bin::dpkg/d" "$1/etc/apt/apt.conf.d/99mmdebstrap"' \
-        '--customize-hook=audit="$(chroot "$1" dpkg --audit)"; [ -z "$audit" ] || { echo "$audit" >&2; exit 1; }'
-}
-
 # rootfs PLATFORM: print the path of the cached root filesystem tar, building it if needed.
 rootfs() {
-    local platform="$1" arch key dir out mirror start
-    arch="$(arch_of "$platform")"
-    key="$(printf '%s|%s|%s|v1' "$SUITE" "$INCLUDE" "$arch" | sha256sum | cut -c1-12)"
-    dir="${BASE_IMAGES_ROOTFS_DIR:-$(state_dir base-images/rootfs)}"
-    mkdir -p "$dir"
-    out="$dir/$SUITE-minbase-$arch-$key.tar"
-    if [[ -s "$out" ]]; then
-        log "rootfs cached: $out"
-    else
-        mirror="$(debian_mirror)"
-        local foreign=() how="natively"
-        if [[ "$platform" != "$(host_platform)" ]]; then
-            mapfile -t foreign < <(foreign_dpkg_options)
-            how="unpacked by this machine's dpkg, maintainer scripts emulated"
-        fi
-        log "mmdebstrap $SUITE $arch from $mirror, $how (cached as $out)"
-        start=$SECONDS
-        rm -f "$out.tmp"
-        PATH="$FOREIGN_DPKG_DIR:$PATH" mmdebstrap --quiet --variant=minbase --architectures="$arch" --include="$INCLUDE" \
-            --aptopt='Acquire::Retries "3"' \
-            --dpkgopt='path-exclude=/usr/share/man/*' \
-            --dpkgopt='path-exclude=/usr/share/doc/*' \
-            --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-            "${foreign[@]}" \
-            --format=tar "$SUITE" "$out.tmp" "$mirror" >&2
-        mv "$out.tmp" "$out"
-        log "mmdebstrap $arch took $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
-    fi
-    printf '%s\n' "$out"
+    rootfs_tar minbase "$(arch_of "$1")" "$INCLUDE"
 }
 
 # push_index REPO VERSION: join REPO:VERSION-<arch> of every wanted platform under REPO:VERSION,
@@ -192,12 +123,47 @@ build_base() {
         check_platform "$tag" "$p"
         docker run --rm --network none --platform "$p" "$tag" python -c 'import ensurepip, venv, ssl, sys; print(sys.version.split()[0])' >/dev/null ||
             die "$tag: python3 with venv and ssl does not run"
+        # Byte-compiled by this machine's Python on another platform (dpkg-native-unpack.sh): the
+        # image's interpreter must accept every Debian module's .pyc as it would its own.
+        docker run --rm --network none --platform "$p" --entrypoint python3 "$tag" -I -B -c "$PYC_CHECK" >&2 ||
+            die "$tag: the Python modules' byte-code is missing or stale"
         log "docker push $tag"
         docker push -q "$tag" >/dev/null
     done
 }
 
 # ------------------------------------------------------------------ source-declarative-manifest
+
+# PYC_CHECK: Python that fails unless every module Debian's packages put under /usr/lib/python3*
+# has the .pyc its interpreter would load (magic number, and the source's mtime and size in the
+# header; the -O ones too where present) and the standard library's first imports come from
+# them; prints how many it checked.
+PYC_CHECK='
+import glob, importlib.util, os, struct, sys
+magic = importlib.util.MAGIC_NUMBER
+bad = []
+sources = [p for d in ("/usr/lib/python3", "/usr/lib/python%d.%d" % sys.version_info[:2])
+           for p in glob.glob(d + "/**/*.py", recursive=True)]
+pycs = 0
+for source in sources:
+    st = os.stat(source)
+    for opt in ("", 1):
+        pyc = importlib.util.cache_from_source(source, optimization=opt)
+        if opt and not os.path.exists(pyc):
+            continue
+        try:
+            with open(pyc, "rb") as f:
+                head = f.read(16)
+        except OSError:
+            bad.append(pyc); continue
+        pycs += 1
+        if head[:4] != magic or struct.unpack("<III", head[4:16]) != (0, int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF):
+            bad.append(pyc)
+import json, email.message, ssl, venv, http.client
+if bad or not all(m.__cached__ and os.path.exists(m.__cached__) for m in (json, email.message, ssl, venv, http.client)):
+    sys.exit("stale or missing .pyc: %d of %d, e.g. %s" % (len(bad), len(sources), bad[:3]))
+print("checked %d .pyc files of %d modules" % (pycs, len(sources)))
+'
 
 # cdk_version: $SDM_VERSION when PyPI has it, else the nearest 7.x (logged loudly).
 cdk_version() {

@@ -16,6 +16,7 @@
 # build-base-images.sh; JAVA_BUILD_IMAGE overrides where the build image goes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$CP_SCRIPTS_DIR/lib-rootfs.sh"
 
 platforms_setting="${BASE_IMAGES_PLATFORMS:-linux/amd64 linux/arm64}"
 read -r -a PLATFORMS <<<"${platforms_setting//,/ }"
@@ -23,7 +24,6 @@ PREFIX="${BASE_IMAGES_PREFIX:-localhost:$CP_REGISTRY_PORT/airbyte}"
 JAVA_REPO=$PREFIX/java-connector-base
 JAVA_VERSION=2.0.1
 BUILD_IMAGE="${JAVA_BUILD_IMAGE:-localhost:$CP_REGISTRY_PORT/connector-pipelines/java-build:17}"
-SUITE=bookworm
 JRE_INCLUDE=openjdk-17-jre-headless
 JDK_INCLUDE=openjdk-17-jdk-headless,maven
 OCITOOL=(python3 "$CP_SCRIPTS_DIR/ocitool.py")
@@ -32,43 +32,18 @@ ENV_ARGS=(--env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 load_registry_credentials
 docker info >/dev/null 2>&1 || die "docker does not answer: run scripts/start-docker.sh"
 
-arch_of() { printf '%s\n' "${1#linux/}"; }
 local_arch() { docker image inspect -f '{{.Architecture}}' "$1" 2>/dev/null || true; }
-host_platform() { case "$(uname -m)" in aarch64 | arm64) echo linux/arm64 ;; *) echo linux/amd64 ;; esac; }
 
-debian_mirror() {
-    local uri
-    for uri in ${DEBIAN_MIRROR:-} http://deb.debian.org/debian $(grep -rhoE 'https?://[^ ]*/debian/?( |$)' \
-        /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | tr -d ' '); do
-        [[ "$(http_status "${uri%/}/dists/$SUITE/Release" -I)" == 200 ]] && { printf '%s\n' "${uri%/}"; return 0; }
-    done
-    die "no reachable Debian mirror for $SUITE; set DEBIAN_MIRROR"
-}
-
-# rootfs ARCH INCLUDE: the cached mmdebstrap tar of minbase + INCLUDE (built on first use).
+# rootfs ARCH INCLUDE: the cached mmdebstrap tar of minbase + INCLUDE (built on first use; another
+# architecture's is unpacked natively and only its maintainer scripts are emulated, see
+# lib-rootfs.sh).
 rootfs() {
-    local arch="$1" include="$2" key dir out start
-    key="$(printf '%s|%s|%s|java-v1' "$SUITE" "$include" "$arch" | sha256sum | cut -c1-12)"
-    dir="${BASE_IMAGES_ROOTFS_DIR:-$(state_dir base-images/rootfs)}"
-    mkdir -p "$dir"
-    out="$dir/$SUITE-java-$arch-$key.tar"
-    if [[ ! -s "$out" ]]; then
-        start=$SECONDS
-        log "mmdebstrap $SUITE $arch + $include"
-        rm -f "$out.tmp"
-        # The JRE's postinst registers man pages with update-alternatives: the folder must exist
-        # even though man pages are not installed (Debian #863199).
-        mmdebstrap --quiet --variant=minbase --architectures="$arch" --include="$include" \
-            --aptopt='Acquire::Retries "3"' --aptopt='APT::Install-Recommends "false"' \
-            --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
-            --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
-            --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-            --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*' \
-            --format=tar "$SUITE" "$out.tmp" "$(debian_mirror)" >&2
-        mv "$out.tmp" "$out"
-        log "mmdebstrap $arch + $include took $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
-    fi
-    printf '%s\n' "$out"
+    # The JRE's postinst registers man pages with update-alternatives: the folder must exist
+    # even though man pages are not installed (Debian #863199).
+    rootfs_tar java "$1" "$2" --aptopt='APT::Install-Recommends "false"' \
+        --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' \
+        --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*'
 }
 
 # load_image TAG PLATFORM INCLUDE LABEL...: the image from its root filesystem, in the daemon.
@@ -93,24 +68,49 @@ check_java() {
     log "checked $1 ($2): $3 runs, uname -m = $machine"
 }
 
+# check_truststore TAG PLATFORM: the image's Java trust store (written by ca-certificates-java's
+# maintainer scripts, emulated on another platform) is a Java KeyStore holding Debian's CA
+# certificates; read here from the image's file, not by an emulated keytool.
+check_truststore() {
+    local container="cp-truststore-$$" entries
+    docker create -q --name "$container" --platform "$2" "$1" >/dev/null
+    entries="$(docker cp -L "$container:/etc/ssl/certs/java/cacerts" - | python3 -c '
+import io, struct, sys, tarfile
+tar = tarfile.open(fileobj=io.BytesIO(sys.stdin.buffer.read()))
+member = tar.next()
+data = tar.extractfile(member).read(12) if member and member.isfile() else b""
+magic, _version, count = struct.unpack(">III", data) if len(data) == 12 else (0, 0, 0)
+print(count if magic == 0xFEEDFEED else 0)
+')" || entries=0
+    docker rm "$container" >/dev/null
+    ((entries >= 100)) || die "$1: /etc/ssl/certs/java/cacerts is missing or holds ${entries:-no} certificates"
+    log "checked $1: Java trust store with $entries CA certificates"
+}
+
 total=$SECONDS
-# The build image's root filesystem is made alongside the base's (it is needed last).
-build_rootfs_job=""
-if ! "${OCITOOL[@]}" has-manifest "$BUILD_IMAGE" && [[ "$(local_arch "$BUILD_IMAGE")" != amd64 ]]; then
-    rootfs amd64 "$JDK_INCLUDE" >/dev/null &
-    build_rootfs_job=$!
-fi
+java_wanted=1
 if "${OCITOOL[@]}" has-index "$JAVA_REPO:$JAVA_VERSION" "${PLATFORMS[@]}"; then
     log "$JAVA_REPO:$JAVA_VERSION already in the registry for ${PLATFORMS[*]}: skipping"
-else
-    # The emulated platform's root filesystem (the slow part) is made while the host's image is.
-    declare -A rootfs_job=()
+    java_wanted=0
+fi
+# Root filesystems are made in the background, the emulated platform's first (its maintainer
+# scripts are the slowest part), then the build image's (needed last), while the host's image
+# is made.
+declare -A rootfs_job=()
+if ((java_wanted)); then
     for p in "${PLATFORMS[@]}"; do
         if [[ "$p" != "$(host_platform)" ]] && ! "${OCITOOL[@]}" has-manifest "$JAVA_REPO:$JAVA_VERSION-$(arch_of "$p")"; then
             rootfs "$(arch_of "$p")" "$JRE_INCLUDE" >/dev/null &
             rootfs_job[$p]=$!
         fi
     done
+fi
+build_rootfs_job=""
+if ! "${OCITOOL[@]}" has-manifest "$BUILD_IMAGE" && [[ "$(local_arch "$BUILD_IMAGE")" != amd64 ]]; then
+    rootfs amd64 "$JDK_INCLUDE" >/dev/null &
+    build_rootfs_job=$!
+fi
+if ((java_wanted)); then
     tags=()
     for p in $(printf '%s\n' "${PLATFORMS[@]}" | grep -x "$(host_platform)") \
         $(printf '%s\n' "${PLATFORMS[@]}" | grep -vx "$(host_platform)"); do
@@ -121,6 +121,7 @@ else
         start=$SECONDS
         load_image "$tag" "$p" "$JRE_INCLUDE" io.airbyte.name=airbyte/java-connector-base "io.airbyte.version=$JAVA_VERSION"
         check_java "$tag" "$p" java
+        check_truststore "$tag" "$p"
         docker push -q "$tag" >/dev/null
         log "$tag: image loaded, checked and pushed in $((SECONDS - start))s; $p done $((SECONDS - total))s after the start"
     done

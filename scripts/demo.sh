@@ -12,6 +12,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$CP_REPO_ROOT"
 
+# The demo needs no browser (chromium is for the browser tests): install-deps and setup leave it out.
+export CP_SKIP_BROWSER="${CP_SKIP_BROWSER:-1}"
 # The tool's own install needs only Python (install-deps gives python3-venv): it runs while
 # setup builds the base images.
 bash scripts/install-deps.sh

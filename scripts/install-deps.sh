@@ -6,6 +6,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # binary that proves the package is installed -> Debian package
+# CP_SKIP_BROWSER=1 leaves out chromium and its driver (only the browser tests need them; the
+# demo sets it, `.ci/run` does not).
 declare -A PACKAGE_FOR=(
     [/usr/sbin/dockerd]=docker.io
     [/usr/bin/docker-registry]=docker-registry
@@ -18,6 +20,10 @@ declare -A PACKAGE_FOR=(
     [/usr/bin/curl]=curl
     [/usr/sbin/iptables]=iptables
 )
+
+if [[ "${CP_SKIP_BROWSER:-}" == 1 ]]; then
+    unset 'PACKAGE_FOR[/usr/bin/chromium]' 'PACKAGE_FOR[/usr/bin/chromedriver]'
+fi
 
 missing=()
 for binary in "${!PACKAGE_FOR[@]}"; do

@@ -10,15 +10,33 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 total=$SECONDS
 timings=()
-steps=(install-deps start-docker start-registry build-base-images build-java-base-images)
+# A step "a+b" runs a and b side by side: the two base-image scripts wait mostly on emulated
+# maintainer scripts and downloads, so together they take about as long as the longer one.
+steps=(install-deps start-docker start-registry build-base-images+build-java-base-images)
 [[ "${CP_SKIP_OBJECT_STORES:-}" == 1 ]] || steps+=(build-object-stores) # the bucket-store tests' S3/GCS servers
 [[ "${CP_SKIP_DAGGER_ENGINE:-}" == 1 ]] || steps+=(build-dagger-engine start-dagger-engine)
 [[ "${CP_SKIP_COSIGN:-}" == 1 ]] || steps+=(build-cosign) # the signature interop tests' cosign
+# run_step STEP: run scripts/STEP.sh and append "STEP Ns" to $timing_file. Its lines that are not
+# already "[hh:mm:ss] STEP: ..." log lines (mmdebstrap, pip, docker) are prefixed with STEP, so
+# side-by-side steps stay readable.
+timing_file="$(mktemp "${TMPDIR:-/tmp}/cp-setup-timings.XXXXXX")"
+trap 'rm -f "$timing_file"' EXIT
+run_step() {
+    local step="$1" start=$SECONDS
+    bash "$CP_SCRIPTS_DIR/$step.sh" 2>&1 | sed -u "/^\[[0-9:]*\] /!s/^/  $step: /" >&2
+    echo "$step $((SECONDS - start))s" >>"$timing_file"
+}
 for step in "${steps[@]}"; do
-    start=$SECONDS
-    bash "$CP_SCRIPTS_DIR/$step.sh"
-    timings+=("$step $((SECONDS - start))s")
+    pids=()
+    for part in ${step//+/ }; do
+        run_step "$part" &
+        pids+=($!)
+    done
+    failed=0
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    ((failed == 0)) || die "setup failed in $step (see above)"
 done
+mapfile -t timings <"$timing_file"
 
 load_registry_credentials
 summary="setup ok in $((SECONDS - total))s"
