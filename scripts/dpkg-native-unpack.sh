@@ -10,7 +10,7 @@
 #   --force-script-chrootless is dropped: scripts run chrooted into DIR, without the TMPDIR and
 #     APT_CONFIG mmdebstrap sets for this machine's tools;
 #   DIR's own dpkg settings (DIR/etc/dpkg/dpkg.cfg.d, e.g. path-exclude) are passed on: dpkg
-#     reads only this machine's /etc/dpkg;
+#     reads only this machine's /etc/dpkg (Debian #808203);
 #   --force-depends: this dpkg's native architecture is this machine's, so it takes an
 #     Architecture: all package's dependencies to mean packages of this machine's architecture
 #     and would refuse them; apt, configured for DIR's architecture, has already resolved and
