@@ -84,8 +84,8 @@ rootfs_tar() {
         --aptopt='Acquire::Retries "3"'
         --dpkgopt='path-exclude=/usr/share/man/*'
         --dpkgopt='path-exclude=/usr/share/doc/*'
-        --dpkgopt='path-include=/usr/share/doc/*/copyright'
-        "$@")
+        "$@"
+        --dpkgopt='path-include=/usr/share/doc/*/copyright') # last, as the images always had it
     key="$({
         printf '%s\0' "$SUITE" "$arch" "${options[@]}"
         cat "${BASH_SOURCE[0]}" "$CP_SCRIPTS_DIR/dpkg-native-unpack.sh" \
