@@ -16,27 +16,35 @@ steps=(install-deps start-docker start-registry build-base-images+build-java-bas
 [[ "${CP_SKIP_OBJECT_STORES:-}" == 1 ]] || steps+=(build-object-stores) # the bucket-store tests' S3/GCS servers
 [[ "${CP_SKIP_DAGGER_ENGINE:-}" == 1 ]] || steps+=(build-dagger-engine start-dagger-engine)
 [[ "${CP_SKIP_COSIGN:-}" == 1 ]] || steps+=(build-cosign) # the signature interop tests' cosign
-# run_step STEP: run scripts/STEP.sh and append "STEP Ns" to $timing_file. Its lines that are not
-# already "[hh:mm:ss] STEP: ..." log lines (mmdebstrap, pip, docker) are prefixed with STEP, so
-# side-by-side steps stay readable.
-timing_file="$(mktemp "${TMPDIR:-/tmp}/cp-setup-timings.XXXXXX")"
-trap 'rm -f "$timing_file"' EXIT
-run_step() {
-    local step="$1" start=$SECONDS
-    bash "$CP_SCRIPTS_DIR/$step.sh" 2>&1 | sed -u "/^\[[0-9:]*\] /!s/^/  $step: /" >&2
-    echo "$step $((SECONDS - start))s" >>"$timing_file"
-}
-for step in "${steps[@]}"; do
-    pids=()
-    for part in ${step//+/ }; do
-        run_step "$part" &
+# side_by_side STEP...: run scripts/STEP.sh of each STEP at once; fail when any fails. Their lines
+# that are not already "[hh:mm:ss] STEP: ..." log lines (mmdebstrap, pip, docker) are prefixed
+# with STEP, so the interleaved output stays readable; each one's time is added to $timings.
+side_by_side() {
+    local timing_file step pids=() failed=0 pid
+    timing_file="$(mktemp "${TMPDIR:-/tmp}/cp-setup-timings.XXXXXX")"
+    for step in "$@"; do
+        (
+            start=$SECONDS
+            bash "$CP_SCRIPTS_DIR/$step.sh" 2>&1 | sed -u "/^\[[0-9:]*\] /!s/^/  $step: /" >&2
+            echo "$step $((SECONDS - start))s" >>"$timing_file"
+        ) &
         pids+=($!)
     done
-    failed=0
     for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-    ((failed == 0)) || die "setup failed in $step (see above)"
+    mapfile -t -O "${#timings[@]}" timings <"$timing_file"
+    rm -f "$timing_file"
+    ((failed == 0)) || die "setup failed in $* (see above)"
+}
+for step in "${steps[@]}"; do
+    if [[ "$step" == *+* ]]; then
+        # shellcheck disable=SC2086 # the step's names, split at "+"
+        side_by_side ${step//+/ }
+        continue
+    fi
+    start=$SECONDS
+    bash "$CP_SCRIPTS_DIR/$step.sh"
+    timings+=("$step $((SECONDS - start))s")
 done
-mapfile -t timings <"$timing_file"
 
 load_registry_credentials
 summary="setup ok in $((SECONDS - total))s"
