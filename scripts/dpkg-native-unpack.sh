@@ -37,7 +37,11 @@ if [ "${1:-}" = --cp-in-namespace ]; then
     fi
     status=0
     /usr/bin/dpkg "$@" || status=$?
-    [ -z "$server" ] || { echo stop >"$root/run/cp-native/requests"; wait "$server" || status=1; }
+    if [ -n "$server" ]; then
+        # (a timeout: a server that died has no reader on the FIFO, and opening it would block)
+        timeout 10 sh -c 'echo stop >"$1"' sh "$root/run/cp-native/requests" || kill "$server" 2>/dev/null || true
+        wait "$server" || status=1
+    fi
     exit "$status"
 fi
 

@@ -77,13 +77,19 @@ update_ca_certificates() {
     return "$code"
 }
 
+# Should this server stop unexpectedly, a stand-in waiting for its reply gets a failure rather
+# than waiting forever (the timeout: a reply FIFO nobody reads any more would block the write).
+trap 'for reply in "$dir"/reply.*; do [ -p "$reply" ] && timeout 5 sh -c "echo 1 >\"\$1\"" sh "$reply"; done' EXIT
+
 exec 3<>"$dir/requests" # read and write: no end of file between two stand-in calls
 while read -r id command <&3; do
     [ "$id" != stop ] || exit 0
     status=0
     set --
-    while IFS= read -r arg; do set -- "$@" "$arg"; done <"$dir/args.$id"
-    rm -f "$dir/args.$id"
+    if [ -f "$dir/args.$id" ]; then
+        while IFS= read -r arg; do set -- "$@" "$arg"; done <"$dir/args.$id"
+        rm -f "$dir/args.$id"
+    fi
     case "$command" in
         update-ca-certificates) update_ca_certificates "$@" || status=$? ;;
         *) echo "native-requests.sh: unknown request: $command" >&2 && status=1 ;;
