@@ -345,6 +345,9 @@ if [[ " ${wanted[*]} " == *" base "* ]]; then
         fi
     done
 fi
+# The emulated root filesystems are the critical path on a small machine: everything this script
+# starts from here on (the host's root filesystem, pip, checks) yields the CPU to them.
+((${#rootfs_job[@]} == 0)) || renice -n 5 -p $$ >/dev/null 2>&1 || true
 start=$SECONDS
 for p in "${ordered[@]}"; do
     if [[ -n "${rootfs_job[$p]:-}" ]]; then

@@ -105,6 +105,9 @@ if ((java_wanted)); then
         fi
     done
 fi
+# From here on (the build image's root filesystem, the host's image) this script yields the CPU
+# to the emulated root filesystem, the critical path on a small machine.
+((${#rootfs_job[@]} == 0)) || renice -n 5 -p $$ >/dev/null 2>&1 || true
 build_rootfs_job=""
 if ! "${OCITOOL[@]}" has-manifest "$BUILD_IMAGE" && [[ "$(local_arch "$BUILD_IMAGE")" != amd64 ]]; then
     rootfs amd64 "$JDK_INCLUDE" >/dev/null &

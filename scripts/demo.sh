@@ -18,7 +18,9 @@ export CP_SKIP_BROWSER="${CP_SKIP_BROWSER:-1}"
 # setup builds the base images.
 bash scripts/install-deps.sh
 install_log="$(state_dir)/demo-install-python.log"
-bash scripts/install-python.sh >"$install_log" 2>&1 &
+# The tool alone (no test and lint tools), at a lower priority than setup: on 2 cores the
+# emulated arm64 root filesystems are the critical path.
+CP_PYTHON_EXTRAS="${CP_PYTHON_EXTRAS-}" nice -n 10 bash scripts/install-python.sh >"$install_log" 2>&1 &
 install_pid=$!
 # The demo runs on the Docker engine: the Dagger engine (a 20-minute Go build on a fresh machine)
 # is left to `.ci/run` and to `bash scripts/setup.sh`.
