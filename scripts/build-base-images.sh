@@ -218,15 +218,22 @@ python_version() {
         'import sys; print("%d.%d" % sys.version_info[:2])'
 }
 
-# cross_install_cdk PLATFORM VERSION BASE: write to stdout a tar of airbyte-cdk==VERSION and its
+# The Python release of Debian $SUITE's python3, which the images run. Another platform's
+# packages are staged for it in the background before that platform's image exists (build_sdm
+# checks the image's own python3 agrees before using them).
+SUITE_PYTHON=3.11
+
+# host_python: "3.11" for this machine's python3.
+host_python() { python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
+
+# cross_install_cdk PLATFORM VERSION PY [BASE]: write to stdout a tar of airbyte-cdk==VERSION and its
 # dependencies for PLATFORM, laid out as the image's own `pip install` lays them out
 # (/usr/local/lib/pythonX.Y/dist-packages, scripts in /usr/local/bin starting #!/usr/bin/python3),
 # installed by this machine's pip from wheels for PLATFORM (no emulation), byte-compiled here
-# when this machine's Python has the image's version (same bytecode), else inside the image.
+# when this machine's Python is PY (same bytecode), else inside the image BASE (needed then).
 cross_install_cdk() {
-    local platform="$1" version="$2" base="$3" machine py work site tags=() glibc
+    local platform="$1" version="$2" py="$3" base="${4:-}" machine work site tags=() glibc
     machine="$(uname_of "$platform")"
-    py="$(python_version "$base" "$platform")"
     # Debian bookworm has glibc 2.36: every manylinux tag up to it, as the image's pip accepts.
     for ((glibc = 36; glibc >= 17; glibc--)); do tags+=(--platform "manylinux_2_${glibc}_$machine"); done
     tags+=(--platform "manylinux2014_$machine")
@@ -242,10 +249,11 @@ cross_install_cdk() {
     mkdir -p "$work/root/usr/local/bin" "$work/root/airbyte/integration_code/source_declarative_manifest"
     mv "$site/bin/"* "$work/root/usr/local/bin/" && rmdir "$site/bin"
     sed -i '1s|^#!.*python.*$|#!/usr/bin/python3|' "$work/root/usr/local/bin/"*
-    if [[ "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')" == "$py" ]]; then
+    if [[ "$(host_python)" == "$py" ]]; then
         python3 -m compileall -q -j 0 -d "/usr/local/lib/python$py/dist-packages" "$site" >/dev/null ||
             die "compileall of the $platform packages failed"
     else
+        [[ -n "$base" ]] || die "this machine's Python is not $py and no $platform image to byte-compile in"
         log "this machine's Python is not $py: byte-compiling inside the $platform image (emulated)"
         docker run --rm --network none --platform "$platform" -v "$work/root/usr/local/lib:/usr/local/lib" \
             --entrypoint python3 "$base" -m compileall -q "/usr/local/lib/python$py/dist-packages" >/dev/null
@@ -255,7 +263,7 @@ cross_install_cdk() {
 
 # build_sdm PLATFORM...: the same for source-declarative-manifest (its base must be built).
 build_sdm() {
-    local version="" p arch tag base container start config
+    local version="" p arch tag base container start config py
     for p in "$@"; do
         arch="$(arch_of "$p")"
         tag="$SDM_REPO:$SDM_VERSION-$arch"
@@ -265,7 +273,7 @@ build_sdm() {
         fi
         if [[ "$(local_arch "$tag")" != "$arch"* ]]; then
             if [[ -z "$version" ]]; then
-                version="$(cdk_version)"
+                version="${STAGED_CDK_VERSION:-$(cdk_version)}"
                 [[ "$version" == "$SDM_VERSION" ]] ||
                     log "WARNING: airbyte-cdk==$SDM_VERSION is not on PyPI; using the nearest 7.x, $version"
             fi
@@ -292,7 +300,16 @@ build_sdm() {
                 # Another platform: this machine's pip installs its wheels, nothing is emulated.
                 log "pip install airbyte-cdk==$version for $p on this machine (--platform, wheels only)"
                 docker create -q --name "$container" --platform "$p" "$base" >/dev/null
-                cross_install_cdk "$p" "$version" "$base" | docker cp - "$container:/"
+                py="$(python_version "$base" "$p")"
+                if [[ -n "${staged_job[$p]:-}" ]]; then
+                    wait "${staged_job[$p]}" || die "staging airbyte-cdk for $p failed (see above)"
+                    [[ "$py" == "$SUITE_PYTHON" ]] ||
+                        die "$base runs Python $py, its packages were staged for $SUITE_PYTHON: set SUITE_PYTHON"
+                    docker cp - "$container:/" <"$STAGE_DIR/$arch.tar"
+                    rm -f "$STAGE_DIR/$arch.tar"
+                else
+                    cross_install_cdk "$p" "$version" "$py" "$base" | docker cp - "$container:/"
+                fi
             fi
             log "pip install for $p took $((SECONDS - start))s"
             # The commit replaces entrypoint and cmd with the image's own.
@@ -342,6 +359,24 @@ if [[ " ${wanted[*]} " == *" base "* ]]; then
             [[ "$(local_arch "$BASE_REPO:$BASE_VERSION-$(arch_of "$p")")" != "$(arch_of "$p")"* ]]; then
             rootfs "$p" >/dev/null &
             rootfs_job[$p]=$!
+        fi
+    done
+fi
+# Another platform's airbyte-cdk packages (pip on this machine, from wheels) are staged in the
+# background too, so its image is finished as soon as its root filesystem is: only when this
+# machine's Python can byte-compile them (else build_sdm installs them once the image exists).
+declare -A staged_job=()
+STAGED_CDK_VERSION=""
+STAGE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cp-staged-cdk.XXXXXX")"
+trap 'rm -rf "$STAGE_DIR"' EXIT
+if [[ " ${wanted[*]} " == *" sdm "* && "$(host_python)" == "$SUITE_PYTHON" ]]; then
+    for p in "${ordered[@]}"; do
+        if [[ "$p" != "$host" ]] && ! "${OCITOOL[@]}" has-manifest "$SDM_REPO:$SDM_VERSION-$(arch_of "$p")" &&
+            [[ "$(local_arch "$SDM_REPO:$SDM_VERSION-$(arch_of "$p")")" != "$(arch_of "$p")"* ]]; then
+            STAGED_CDK_VERSION="${STAGED_CDK_VERSION:-$(cdk_version)}"
+            log "staging airbyte-cdk==$STAGED_CDK_VERSION for $p in the background (this machine's pip, wheels only)"
+            cross_install_cdk "$p" "$STAGED_CDK_VERSION" "$SUITE_PYTHON" >"$STAGE_DIR/$(arch_of "$p").tar" &
+            staged_job[$p]=$!
         fi
     done
 fi
