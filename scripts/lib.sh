@@ -30,7 +30,6 @@ die() { log "ERROR: $*"; exit 1; }
 # have COMMAND: true when COMMAND is on PATH.
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# state_dir [SUBDIR]: create and print $CP_HOME[/SUBDIR].
 # find_go: print the Go toolchain to build with (PATH first, then the usual install places).
 find_go() {
     local candidate
@@ -40,6 +39,7 @@ find_go() {
     return 1
 }
 
+# state_dir [SUBDIR]: create and print $CP_HOME[/SUBDIR].
 state_dir() {
     local dir="$CP_HOME${1:+/$1}"
     mkdir -p "$dir"
