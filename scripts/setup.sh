@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole dev environment, in order: Debian packages and arm64 emulation, the Docker
 # daemon, the local registry (localhost:5000, credentials in
-# $CP_HOME/registry/credentials.env) and the base images in it, then the Dagger engine built
-# from the Go module proxy and started in the daemon (CP_SKIP_DAGGER_ENGINE=1 leaves it out), and
-# cosign built from the Go module proxy (CP_SKIP_COSIGN=1 leaves it out).
+# $CP_HOME/registry/credentials.env) and the base images in it, then the tools built from the Go
+# module proxy (scripts/build-go-tools.sh: the S3/GCS test servers, cosign and the Dagger engine,
+# left out by CP_SKIP_OBJECT_STORES=1, CP_SKIP_COSIGN=1, CP_SKIP_DAGGER_ENGINE=1) and the engine
+# started in the daemon.
 # Safe to run again: a second run takes seconds and changes nothing. Ends with one summary line.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,9 +14,10 @@ timings=()
 # A step "a+b" runs a and b side by side: the two base-image scripts wait mostly on emulated
 # maintainer scripts and downloads, so together they take about as long as the longer one.
 steps=(install-deps start-docker start-registry build-base-images+build-java-base-images)
-[[ "${CP_SKIP_OBJECT_STORES:-}" == 1 ]] || steps+=(build-object-stores) # the bucket-store tests' S3/GCS servers
-[[ "${CP_SKIP_DAGGER_ENGINE:-}" == 1 ]] || steps+=(build-dagger-engine start-dagger-engine)
-[[ "${CP_SKIP_COSIGN:-}" == 1 ]] || steps+=(build-cosign) # the signature interop tests' cosign
+# The Go-built tools (S3/GCS test servers, cosign, the Dagger engine and its image), each left out
+# by its CP_SKIP_* variable there; then the engine is started.
+steps+=("build-go-tools --then-engine-image")
+[[ "${CP_SKIP_DAGGER_ENGINE:-}" == 1 ]] || steps+=(start-dagger-engine)
 # side_by_side STEP...: run scripts/STEP.sh of each STEP at once; fail when any fails. Their lines
 # that are not already "[hh:mm:ss] STEP: ..." log lines (mmdebstrap, pip, docker) are prefixed
 # with STEP, so the interleaved output stays readable; each one's time is added to $timings.
@@ -42,8 +44,10 @@ for step in "${steps[@]}"; do
         continue
     fi
     start=$SECONDS
-    bash "$CP_SCRIPTS_DIR/$step.sh"
-    timings+=("$step $((SECONDS - start))s")
+    read -r script arguments <<<"$step"
+    # shellcheck disable=SC2086 # the step's arguments, split at spaces
+    bash "$CP_SCRIPTS_DIR/$script.sh" $arguments
+    timings+=("$script $((SECONDS - start))s")
 done
 
 load_registry_credentials
