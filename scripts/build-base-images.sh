@@ -62,6 +62,12 @@ local_arch() {
     docker image inspect -f '{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}}' "$1" 2>/dev/null || true
 }
 
+# image_absent TAG PLATFORM: TAG is neither in the registry nor, for PLATFORM, in the daemon: it
+# must be built.
+image_absent() {
+    ! "${OCITOOL[@]}" has-manifest "$1" && [[ "$(local_arch "$1")" != "$(arch_of "$2")"* ]]
+}
+
 # check_platform IMAGE PLATFORM: the image's config and a real run both say PLATFORM.
 check_platform() {
     local image="$1" platform="$2" arch got machine
@@ -355,8 +361,7 @@ for p in "${PLATFORMS[@]}"; do [[ "$p" == "$host" ]] && ordered=("$p" "${ordered
 declare -A rootfs_job=()
 if [[ " ${wanted[*]} " == *" base "* ]]; then
     for p in "${ordered[@]}"; do
-        if [[ "$p" != "$host" ]] && ! "${OCITOOL[@]}" has-manifest "$BASE_REPO:$BASE_VERSION-$(arch_of "$p")" &&
-            [[ "$(local_arch "$BASE_REPO:$BASE_VERSION-$(arch_of "$p")")" != "$(arch_of "$p")"* ]]; then
+        if [[ "$p" != "$host" ]] && image_absent "$BASE_REPO:$BASE_VERSION-$(arch_of "$p")" "$p"; then
             rootfs "$p" >/dev/null &
             rootfs_job[$p]=$!
         fi
@@ -371,8 +376,7 @@ STAGE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cp-staged-cdk.XXXXXX")"
 trap 'rm -rf "$STAGE_DIR"' EXIT
 if [[ " ${wanted[*]} " == *" sdm "* && "$(host_python)" == "$SUITE_PYTHON" ]]; then
     for p in "${ordered[@]}"; do
-        if [[ "$p" != "$host" ]] && ! "${OCITOOL[@]}" has-manifest "$SDM_REPO:$SDM_VERSION-$(arch_of "$p")" &&
-            [[ "$(local_arch "$SDM_REPO:$SDM_VERSION-$(arch_of "$p")")" != "$(arch_of "$p")"* ]]; then
+        if [[ "$p" != "$host" ]] && image_absent "$SDM_REPO:$SDM_VERSION-$(arch_of "$p")" "$p"; then
             STAGED_CDK_VERSION="${STAGED_CDK_VERSION:-$(cdk_version)}"
             log "staging airbyte-cdk==$STAGED_CDK_VERSION for $p in the background (this machine's pip, wheels only)"
             cross_install_cdk "$p" "$STAGED_CDK_VERSION" "$SUITE_PYTHON" >"$STAGE_DIR/$(arch_of "$p").tar" &
